@@ -1,0 +1,366 @@
+/* doppel: the command-line tool. It parses arguments and calls the public API in
+ * doppel.h, nothing else.
+ *
+ * Exit codes: 0 the run completed (bad records are counted in the summary and marked in
+ * the manifest); 1 it completed but --strict was given and some records had errors;
+ * 2 usage or fatal error; 130 interrupted (SIGINT/SIGTERM), with no output written. */
+#include "doppel.h"
+#include "progress.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_RECORD_ERRORS 1
+#define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130
+
+static const char usage_text[] =
+    "Usage: doppel dedupe [OPTION]... INPUT...\n"
+    "       doppel normalize [OPTION]... [FILE]\n"
+    "       doppel version\n"
+    "\n"
+    "Find duplicate documents. INPUT is a text file (one document), a JSONL file (one\n"
+    "document per line; *.jsonl, *.ndjson), a folder (read recursively, hidden entries\n"
+    "skipped) or - for standard input (JSONL). .gz and .zst files are decompressed.\n"
+    "\n"
+    "Outputs (each written to a temporary file and renamed at the end):\n"
+    "  -m, --manifest FILE     one JSON line per input record, in input order ('-': stdout)\n"
+    "  -p, --pairs FILE        one JSON line per duplicate pair ('-': stdout)\n"
+    "  -o, --output PATH       the deduplicated corpus: a JSONL file when every input is a\n"
+    "                          JSONL file, otherwise a folder\n"
+    "\n"
+    "Dedupe:\n"
+    "      --keep first|longest  which document of a cluster is kept (default first)\n"
+    "  -t, --threads N         worker threads (default: all cores)\n"
+    "\n"
+    "Input:\n"
+    "      --format auto|text|jsonl  how files are read (default auto: by name)\n"
+    "      --id-field NAME     JSONL field with the id (default id; missing: FILE:LINE)\n"
+    "      --text-field NAME   JSONL field with the text (default text)\n"
+    "      --lang-field NAME   JSONL field with the language (default lang)\n"
+    "      --max-doc-bytes N   larger documents are errors (default 512M; K, M, G suffixes)\n"
+    "      --hidden            also read files and folders whose names start with '.'\n"
+    "\n"
+    "Normalization (all on by default):\n"
+    "      --no-nfkc           NFC instead of NFKC (no compatibility folding)\n"
+    "      --no-casefold       keep letter case\n"
+    "      --no-stripmark      keep diacritics\n"
+    "      --no-punct          keep punctuation\n"
+    "      --no-whitespace     keep white space as it is\n"
+    "\n"
+    "Other:\n"
+    "  -q, --quiet             no progress line and no summary\n"
+    "      --strict            exit 1 when any record had an error\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "Exit status: 0 completed, 1 completed with record errors under --strict,\n"
+    "2 usage or fatal error, 130 interrupted.\n";
+
+static dpl_job *volatile running_job;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running_job)
+        dpl_job_interrupt(running_job);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("doppel: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'doppel --help'.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || s[0] == '-')
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if (*end || v == 0 || v > (SIZE_MAX >> shift))
+        return -1;
+    *out = (size_t)v << shift;
+    return 0;
+}
+
+typedef struct cli {
+    dpl_options opts;
+    const char *outputs[DPL_OUTPUT__COUNT];
+    int quiet, strict;
+} cli;
+
+enum {
+    OPT_KEEP = 256, OPT_FORMAT, OPT_ID_FIELD, OPT_TEXT_FIELD, OPT_LANG_FIELD, OPT_MAX_DOC,
+    OPT_HIDDEN, OPT_STRICT, OPT_NO_NFKC, OPT_NO_CASEFOLD, OPT_NO_STRIPMARK, OPT_NO_PUNCT,
+    OPT_NO_WHITESPACE
+};
+
+static const struct option long_options[] = {
+    {"manifest", required_argument, NULL, 'm'},
+    {"pairs", required_argument, NULL, 'p'},
+    {"output", required_argument, NULL, 'o'},
+    {"threads", required_argument, NULL, 't'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"keep", required_argument, NULL, OPT_KEEP},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"id-field", required_argument, NULL, OPT_ID_FIELD},
+    {"text-field", required_argument, NULL, OPT_TEXT_FIELD},
+    {"lang-field", required_argument, NULL, OPT_LANG_FIELD},
+    {"max-doc-bytes", required_argument, NULL, OPT_MAX_DOC},
+    {"hidden", no_argument, NULL, OPT_HIDDEN},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"no-nfkc", no_argument, NULL, OPT_NO_NFKC},
+    {"no-casefold", no_argument, NULL, OPT_NO_CASEFOLD},
+    {"no-stripmark", no_argument, NULL, OPT_NO_STRIPMARK},
+    {"no-punct", no_argument, NULL, OPT_NO_PUNCT},
+    {"no-whitespace", no_argument, NULL, OPT_NO_WHITESPACE},
+    {NULL, 0, NULL, 0}};
+
+/* Returns -1 to go on, or an exit code. */
+static int parse_option(cli *c, int opt, const char *arg)
+{
+    char *end;
+    switch (opt) {
+    case 'm': c->outputs[DPL_OUTPUT_MANIFEST] = arg; break;
+    case 'p': c->outputs[DPL_OUTPUT_PAIRS] = arg; break;
+    case 'o': c->outputs[DPL_OUTPUT_CORPUS] = arg; break;
+    case 'q': c->quiet = 1; break;
+    case 'h': fputs(usage_text, stdout); return 0;
+    case 't': {
+        long n = strtol(arg, &end, 10);
+        if (*end || n < 1 || n > 1024)
+            return usage_error("--threads takes a number from 1 to 1024, not '%s'", arg);
+        c->opts.threads = (int)n;
+        break;
+    }
+    case OPT_KEEP:
+        if (strcmp(arg, "first") == 0)
+            c->opts.keep = DPL_KEEP_FIRST;
+        else if (strcmp(arg, "longest") == 0)
+            c->opts.keep = DPL_KEEP_LONGEST;
+        else
+            return usage_error("--keep takes 'first' or 'longest', not '%s'", arg);
+        break;
+    case OPT_FORMAT:
+        if (strcmp(arg, "auto") == 0)
+            c->opts.reader.format = DPL_FORMAT_AUTO;
+        else if (strcmp(arg, "text") == 0)
+            c->opts.reader.format = DPL_FORMAT_TEXT;
+        else if (strcmp(arg, "jsonl") == 0)
+            c->opts.reader.format = DPL_FORMAT_JSONL;
+        else
+            return usage_error("--format takes auto, text or jsonl, not '%s'", arg);
+        break;
+    case OPT_ID_FIELD: c->opts.reader.id_field = arg; break;
+    case OPT_TEXT_FIELD: c->opts.reader.text_field = arg; break;
+    case OPT_LANG_FIELD: c->opts.reader.lang_field = arg; break;
+    case OPT_MAX_DOC:
+        if (parse_size(arg, &c->opts.reader.max_doc_bytes) != 0)
+            return usage_error("--max-doc-bytes takes a positive size like 64M, not '%s'", arg);
+        break;
+    case OPT_HIDDEN: c->opts.reader.include_hidden = 1; break;
+    case OPT_STRICT: c->strict = 1; break;
+    case OPT_NO_NFKC: c->opts.norm_flags &= ~(unsigned)DPL_NORM_NFKC; break;
+    case OPT_NO_CASEFOLD: c->opts.norm_flags &= ~(unsigned)DPL_NORM_CASEFOLD; break;
+    case OPT_NO_STRIPMARK: c->opts.norm_flags &= ~(unsigned)DPL_NORM_STRIPMARK; break;
+    case OPT_NO_PUNCT: c->opts.norm_flags &= ~(unsigned)DPL_NORM_PUNCT; break;
+    case OPT_NO_WHITESPACE: c->opts.norm_flags &= ~(unsigned)DPL_NORM_WHITESPACE; break;
+    default: return usage_error("%s", "unknown option");
+    }
+    return -1;
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+    dpl_options_init(&c->opts);
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "m:p:o:t:qh", long_options, NULL)) != -1) {
+        if (opt == '?')
+            return usage_error("%s", "invalid option");
+        int rc = parse_option(c, opt, optarg);
+        if (rc >= 0)
+            return rc;
+    }
+    return -1;
+}
+
+/* A count with thousands separators, for the summary. */
+static const char *grouped(unsigned long long v, char *buf, size_t cap)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%llu", v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < cap; i++) {
+        if (i && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+static void print_summary(const dpl_summary *s)
+{
+    char a[32], b[32], c[32], d[32], e[32];
+    double mb = (double)s->bytes / 1e6;
+    fprintf(stderr,
+            "doppel: %s records read (%.1f MB) in %.2f s, %.1f MB/s, %.0f docs/s: %s kept, "
+            "%s duplicates (%llu exact), %s errors",
+            grouped(s->records, a, sizeof a), mb, s->seconds,
+            s->seconds > 0 ? mb / s->seconds : 0.0,
+            s->seconds > 0 ? (double)s->records / s->seconds : 0.0,
+            grouped(s->kept, b, sizeof b), grouped(s->duplicates, c, sizeof c),
+            (unsigned long long)s->exact, grouped(s->errors, d, sizeof d));
+    if (s->warnings)
+        fprintf(stderr, ", %s kept with warnings", grouped(s->warnings, e, sizeof e));
+    fputs(s->errors || s->warnings ? " (the manifest gives each reason).\n" : ".\n", stderr);
+}
+
+static int run_job(cli *c, char **inputs, int n_inputs)
+{
+    dpl_job *job = dpl_job_create(&c->opts);
+    if (!job) {
+        fputs("doppel: out of memory\n", stderr);
+        return EXIT_USAGE;
+    }
+    int rc = DPL_OK;
+    for (int i = 0; i < n_inputs && rc == DPL_OK; i++)
+        rc = dpl_job_add_input(job, inputs[i]);
+    for (int k = 0; k < DPL_OUTPUT__COUNT && rc == DPL_OK; k++)
+        rc = dpl_job_set_output(job, (dpl_output_kind)k, c->outputs[k]);
+    progress bar;
+    progress_init(&bar, !c->quiet && isatty(STDERR_FILENO));
+    dpl_job_set_progress(job, progress_update, &bar);
+    dpl_summary sum = {0};
+    if (rc == DPL_OK) {
+        running_job = job;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rc = dpl_job_run(job, &sum);
+        running_job = NULL;
+    }
+    progress_clear(&bar);
+    int exit_code = 0;
+    if (rc != DPL_OK) {
+        const char *msg = dpl_job_errmsg(job);
+        fprintf(stderr, "doppel: %s\n", *msg ? msg : dpl_strerror(rc));
+        exit_code = rc == DPL_EINTERRUPTED ? EXIT_INTERRUPTED : EXIT_USAGE;
+    } else {
+        if (!c->quiet)
+            print_summary(&sum);
+        if (c->strict && sum.errors)
+            exit_code = EXIT_RECORD_ERRORS;
+    }
+    dpl_job_free(job);
+    return exit_code;
+}
+
+static int cmd_dedupe(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (optind >= argc)
+        return usage_error("%s", "dedupe needs at least one INPUT");
+    return run_job(&c, argv + optind, argc - optind);
+}
+
+/* Print the normalized text of a document: shows what the fingerprint sees. */
+static int cmd_normalize(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    const char *path = optind < argc ? argv[optind] : "-";
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return EXIT_USAGE;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[65536];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n > cap) {
+            cap = (len + n) * 2;
+            char *grown = realloc(text, cap);
+            if (!grown) {
+                free(text);
+                fputs("doppel: out of memory\n", stderr);
+                return EXIT_USAGE;
+            }
+            text = grown;
+        }
+        memcpy(text + len, chunk, n);
+        len += n;
+    }
+    if (f != stdin)
+        fclose(f);
+    dpl_normalizer *norm = dpl_normalizer_create(c.opts.norm_flags);
+    const char *out;
+    size_t out_len, replaced;
+    rc = norm ? dpl_normalize(norm, text ? text : "", len, &out, &out_len, &replaced)
+              : DPL_ENOMEM;
+    if (rc == DPL_OK) {
+        fwrite(out, 1, out_len, stdout);
+        fputc('\n', stdout);
+        if (replaced)
+            fprintf(stderr, "doppel: %zu invalid UTF-8 sequences replaced\n", replaced);
+    } else
+        fprintf(stderr, "doppel: %s\n", dpl_strerror(rc));
+    dpl_normalizer_free(norm);
+    free(text);
+    return rc == DPL_OK ? 0 : EXIT_USAGE;
+}
+
+static int cmd_version(void)
+{
+    printf("doppel %s (Unicode %s, ICU %s)\n", dpl_version_string(), dpl_unicode_version(),
+           dpl_icu_version());
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (dpl_version_number() != DPL_VERSION_NUMBER) {
+        fprintf(stderr, "doppel: library version %s does not match this program\n",
+                dpl_version_string());
+        return EXIT_USAGE;
+    }
+    if (argc < 2)
+        return usage_error("%s", "missing command (dedupe, normalize, version)");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return cmd_version();
+    if (strcmp(cmd, "dedupe") == 0)
+        return cmd_dedupe(argc - 1, argv + 1);
+    if (strcmp(cmd, "normalize") == 0)
+        return cmd_normalize(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (dedupe, normalize, version)", cmd);
+}

@@ -1,0 +1,310 @@
+/*
+ * doppel - find duplicate and near-duplicate documents in large text collections.
+ *
+ * One public header. Everything is prefixed dpl_ (functions, types) or DPL_ (macros, enum
+ * values). Objects are opaque handles with a create/free pair; every free accepts NULL.
+ * Functions that can fail return an int that is DPL_OK (0) or a negative dpl_error code;
+ * dpl_strerror() turns it into a sentence.
+ *
+ * Thread safety is stated on each type and function. The library has no global mutable
+ * state: two handles never share anything, so different handles may be used from different
+ * threads at the same time.
+ */
+#ifndef DOPPEL_H
+#define DOPPEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DPL_BUILDING_LIBRARY) && defined(__GNUC__)
+#  define DPL_API __attribute__((visibility("default")))
+#else
+#  define DPL_API
+#endif
+
+/* ---------------------------------------------------------------------------------------
+ * Versions. Results depend on the Unicode tables (utf8proc) and on ICU, so both are
+ * queryable and written into run metadata.
+ * ------------------------------------------------------------------------------------- */
+#define DPL_VERSION_MAJOR 0
+#define DPL_VERSION_MINOR 1
+#define DPL_VERSION_PATCH 0
+#define DPL_VERSION_NUMBER (DPL_VERSION_MAJOR * 10000 + DPL_VERSION_MINOR * 100 + DPL_VERSION_PATCH)
+
+/** The library's version as DPL_VERSION_NUMBER computes it; compare with the macro to
+ *  detect a header/library mismatch. Thread safe. */
+DPL_API unsigned dpl_version_number(void);
+/** "MAJOR.MINOR.PATCH". Thread safe. */
+DPL_API const char *dpl_version_string(void);
+/** The Unicode version of the normalization tables (utf8proc), e.g. "15.0.0". Thread safe. */
+DPL_API const char *dpl_unicode_version(void);
+/** The ICU library version, e.g. "72.1". Thread safe. */
+DPL_API const char *dpl_icu_version(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Errors. One list generates the enum, dpl_errname() and dpl_strerror().
+ * Record-level codes (UTF8 .. DUPID) describe one bad input record; the run goes on.
+ * ------------------------------------------------------------------------------------- */
+#define DPL_ERROR_MAP(X)                                                        \
+    X(NOMEM, "out of memory")                                                   \
+    X(INVAL, "invalid argument")                                                \
+    X(IO, "input/output error")                                                 \
+    X(NOENT, "no such file or directory")                                       \
+    X(ACCES, "permission denied")                                               \
+    X(FORMAT, "unrecognized input format")                                      \
+    X(JSON, "malformed JSON")                                                   \
+    X(FIELD, "missing or mistyped field")                                       \
+    X(EMPTY, "empty document")                                                  \
+    X(TOOBIG, "document larger than the size limit")                            \
+    X(NUL, "document contains a NUL byte")                                      \
+    X(TRUNCATED, "compressed stream is truncated")                              \
+    X(CORRUPT, "compressed stream is corrupt")                                  \
+    X(DUPID, "duplicate document id")                                           \
+    X(INPUTCHANGED, "input changed while the run was reading it")               \
+    X(INTERRUPTED, "interrupted")                                               \
+    X(EOF, "end of input")
+
+typedef enum dpl_error {
+    DPL_OK = 0,
+#define DPL__ERR_ENUM(name, msg) DPL_E##name,
+    DPL__ERR_FIRST = -100,
+    DPL_ERROR_MAP(DPL__ERR_ENUM)
+#undef DPL__ERR_ENUM
+    DPL__ERR_LAST
+} dpl_error;
+
+/** "DPL_ENOMEM" style name of an error code; "DPL_OK" for 0; "unknown" otherwise.
+ *  Thread safe. */
+DPL_API const char *dpl_errname(int err);
+/** A sentence describing an error code; never NULL. Thread safe. */
+DPL_API const char *dpl_strerror(int err);
+
+/* ---------------------------------------------------------------------------------------
+ * Normalization (utf8proc). Applied before fingerprinting so that texts a reader would call
+ * the same fingerprint the same.
+ * ------------------------------------------------------------------------------------- */
+enum dpl_norm_flag {
+    /** Compatibility composition (NFKC): fullwidth letters, ligatures, superscripts fold to
+     *  their plain forms, and default-ignorable code points (soft hyphen, zero-width space,
+     *  BOM) are removed. Without it, text is still put in NFC, because canonically
+     *  equivalent strings must always fingerprint the same. */
+    DPL_NORM_NFKC = 1u << 0,
+    /** Unicode full case folding ("Straße" -> "strasse"). */
+    DPL_NORM_CASEFOLD = 1u << 1,
+    /** Remove diacritics that are not part of a script's spelling: the Combining
+     *  Diacritical Marks blocks (U+0300-036F, 1AB0-1AFF, 1DC0-1DFF, 20D0-20FF, FE20-FE2F),
+     *  Cyrillic titlo marks, Hebrew points and Arabic vowel marks. Indic vowel signs, Thai
+     *  and other marks that spell words stay. Works on the decomposed form, so "é" written
+     *  precomposed or as e + U+0301 both become "e"; independent of DPL_NORM_NFKC. */
+    DPL_NORM_STRIPMARK = 1u << 2,
+    /** Unicode punctuation (categories P*) becomes a space, so texts that differ only in
+     *  quotes, dashes or commas match. Combine with DPL_NORM_WHITESPACE to collapse the
+     *  spaces it leaves. */
+    DPL_NORM_PUNCT = 1u << 3,
+    /** Runs of white space and control characters (categories Z*, Cc) become one space;
+     *  leading and trailing space is removed. Line wrapping stops mattering. */
+    DPL_NORM_WHITESPACE = 1u << 4,
+    DPL_NORM_DEFAULT = DPL_NORM_NFKC | DPL_NORM_CASEFOLD | DPL_NORM_STRIPMARK |
+                       DPL_NORM_PUNCT | DPL_NORM_WHITESPACE,
+    /** Testing aid: send ASCII through the general Unicode path too, to check that the
+     *  ASCII fast path gives identical output. Slower; never needed otherwise. */
+    DPL_NORM_NO_ASCII_FAST_PATH = 1u << 16
+};
+
+/** A normalizer holds scratch buffers, so it is reusable and cheap per call.
+ *  Thread safety: not thread safe; use one per thread. */
+typedef struct dpl_normalizer dpl_normalizer;
+
+DPL_API dpl_normalizer *dpl_normalizer_create(unsigned flags);
+DPL_API void dpl_normalizer_free(dpl_normalizer *norm);
+/** Normalize `len` bytes of UTF-8. On success *out points into the normalizer's buffer
+ *  (valid until the next call on it) and *out_len is its length; the output is always
+ *  valid UTF-8 and NUL-terminated. Invalid UTF-8 in the input (bad bytes, overlong forms,
+ *  surrogates) is replaced by U+FFFD, one per invalid byte together with the continuation
+ *  bytes that dangle after it; *replaced (when not NULL) receives how
+ *  many replacements were made. Returns DPL_OK or DPL_ENOMEM. */
+DPL_API int dpl_normalize(dpl_normalizer *norm, const char *text, size_t len,
+                          const char **out, size_t *out_len, size_t *replaced);
+
+/* ---------------------------------------------------------------------------------------
+ * Word tokenization by Unicode categories.
+ * ------------------------------------------------------------------------------------- */
+/** One token: a byte range of the text passed to dpl_tokenize(). */
+typedef struct dpl_token {
+    size_t offset;
+    size_t len;
+} dpl_token;
+
+/** Split UTF-8 text into words: maximal runs of letters, marks, numbers and connector
+ *  punctuation (categories L*, M*, N*, Pc), except that each character of a script written
+ *  without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar), with the marks
+ *  that follow it, is a token of its own, since those scripts do not mark word
+ *  boundaries. Writes at most `cap` tokens to `tokens` and returns how many there are in
+ *  all, so a return value above `cap` means the array was too small (call again with a
+ *  bigger one). Invalid UTF-8 bytes separate tokens. Thread safe (no state). */
+DPL_API size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap);
+
+/* ---------------------------------------------------------------------------------------
+ * Exact-duplicate fingerprint: XXH3-128 of the normalized text.
+ * ------------------------------------------------------------------------------------- */
+typedef struct dpl_hash128 {
+    uint64_t lo;
+    uint64_t hi;
+} dpl_hash128;
+
+/** Fingerprint of already normalized text. Thread safe. */
+DPL_API dpl_hash128 dpl_exact_hash(const char *normalized, size_t len);
+
+/* ---------------------------------------------------------------------------------------
+ * Reading documents: files, folders (recursive), JSONL, stdin; .gz and .zst decompressed
+ * transparently (recognized by their magic bytes, not their names). Streaming: one record
+ * at a time, never the whole corpus.
+ * ------------------------------------------------------------------------------------- */
+typedef enum dpl_format {
+    DPL_FORMAT_AUTO = 0, /**< by file name: *.jsonl, *.ndjson (optionally .gz/.zst) are
+                              JSONL; stdin is JSONL; everything else is a text document */
+    DPL_FORMAT_TEXT,     /**< every file is one document; stdin is one document */
+    DPL_FORMAT_JSONL     /**< every file is JSON Lines, one object per line */
+} dpl_format;
+
+typedef struct dpl_reader_options {
+    dpl_format format;
+    const char *id_field;   /**< JSONL field holding the id; NULL means "id". A record
+                                 without it gets "<file>:<line>" as its id. */
+    const char *text_field; /**< JSONL field holding the text; NULL means "text" */
+    const char *lang_field; /**< JSONL field holding the language; NULL means "lang" */
+    size_t max_doc_bytes;   /**< larger documents are DPL_ETOOBIG records; 0 means the
+                                 default, DPL_DEFAULT_MAX_DOC_BYTES */
+    int include_hidden;     /**< also read files and folders whose names start with '.' */
+} dpl_reader_options;
+
+#define DPL_DEFAULT_MAX_DOC_BYTES ((size_t)512 << 20)
+
+/** Fill `opts` with the defaults (all zero/NULL). */
+DPL_API void dpl_reader_options_init(dpl_reader_options *opts);
+
+/** Where a record came from. */
+typedef enum dpl_record_flag {
+    DPL_RECORD_JSONL = 1u << 0,        /**< a JSONL line (else a whole text file) */
+    DPL_RECORD_UTF8_REPLACED = 1u << 1 /**< invalid UTF-8 in the text was replaced */
+} dpl_record_flag;
+
+/** One input record. All pointers belong to the reader and stay valid until the next call
+ *  of dpl_reader_next() on it. Strings are NUL-terminated as well as counted. */
+typedef struct dpl_record {
+    const char *id;
+    size_t id_len;
+    const char *text; /**< the raw text, valid UTF-8 (invalid bytes already replaced) */
+    size_t text_len;
+    const char *lang; /**< "" when unknown */
+    const char *source; /**< the file path (as given, joined with the relative path inside a
+                             folder), or "-" for stdin */
+    uint64_t line;      /**< 1-based line in a JSONL file; 0 for a text file */
+    uint64_t raw_offset; /**< byte offset of the raw record in the decompressed stream */
+    uint64_t raw_len;    /**< byte length of the raw record (a JSONL line without its
+                              newline, or the whole file) */
+    unsigned flags;      /**< dpl_record_flag bits */
+    int error;           /**< DPL_OK, or why this record cannot be used (DPL_EJSON ...) */
+    const char *error_msg; /**< a sentence naming the problem when error != DPL_OK */
+    size_t utf8_replaced;  /**< replacements made when DPL_RECORD_UTF8_REPLACED is set */
+} dpl_record;
+
+/** A reader walks its inputs in the order added; folders are walked recursively with
+ *  entries sorted by name (byte order), so runs are reproducible.
+ *  Thread safety: not thread safe; one thread at a time. */
+typedef struct dpl_reader dpl_reader;
+
+/** opts may be NULL for defaults. Returns NULL only when out of memory. */
+DPL_API dpl_reader *dpl_reader_create(const dpl_reader_options *opts);
+DPL_API void dpl_reader_free(dpl_reader *reader);
+/** Queue a path (file or folder) or "-" for standard input. Returns DPL_ENOENT or
+ *  DPL_EACCES when it cannot be opened at all, so typos fail fast; DPL_OK otherwise. */
+DPL_API int dpl_reader_add(dpl_reader *reader, const char *path);
+/** Next record. Returns DPL_OK with *rec filled (check rec->error: a bad record is still a
+ *  record and must be accounted for), or DPL_EEOF when all inputs are read. Records that
+ *  stand for input that could not be read at all (an unreadable file or folder, the lost
+ *  rest of a truncated stream) come with rec->error set, so nothing is dropped silently. */
+DPL_API int dpl_reader_next(dpl_reader *reader, dpl_record *rec);
+
+/* ---------------------------------------------------------------------------------------
+ * Dedupe jobs: what `doppel dedupe` runs. Reads inputs, fingerprints documents in
+ * parallel, clusters duplicates, and writes the manifest, the pairs and the deduplicated
+ * corpus. Each output is written to a temporary file beside its destination and renamed
+ * into place at the end, so an interrupted run never leaves a half-written output.
+ * ------------------------------------------------------------------------------------- */
+typedef enum dpl_keep {
+    DPL_KEEP_FIRST = 0, /**< the first document of a cluster in input order is kept */
+    DPL_KEEP_LONGEST    /**< the longest (raw bytes) is kept; ties go to the first */
+} dpl_keep;
+
+typedef struct dpl_options {
+    dpl_reader_options reader;
+    unsigned norm_flags; /**< dpl_norm_flag bits; 0 means DPL_NORM_DEFAULT */
+    dpl_keep keep;
+    int threads;         /**< 0 means all cores (OpenMP's default) */
+} dpl_options;
+
+DPL_API void dpl_options_init(dpl_options *opts);
+
+typedef enum dpl_output_kind {
+    DPL_OUTPUT_MANIFEST = 0, /**< JSONL, one line per input record, in input order */
+    DPL_OUTPUT_PAIRS,        /**< JSONL, one line per duplicate pair */
+    DPL_OUTPUT_CORPUS,       /**< the kept records in the input's own format */
+    DPL_OUTPUT__COUNT
+} dpl_output_kind;
+
+/** What a finished run counted. */
+typedef struct dpl_summary {
+    uint64_t inputs;      /**< paths given */
+    uint64_t records;     /**< manifest lines: every input record */
+    uint64_t kept;
+    uint64_t duplicates;
+    uint64_t exact;       /**< duplicates of kind "exact" */
+    uint64_t errors;      /**< records with status "error" */
+    uint64_t warnings;    /**< records kept with a warning (invalid UTF-8 replaced) */
+    uint64_t bytes;       /**< raw bytes of all records read */
+    uint64_t pairs;
+    double seconds;
+} dpl_summary;
+
+/** Progress callback: called from the thread running dpl_job_run() after each batch. */
+typedef void (*dpl_progress_fn)(void *user, uint64_t records, uint64_t bytes_done,
+                                uint64_t bytes_total);
+
+/** A job. Thread safety: not thread safe; one thread at a time. dpl_job_run() uses
+ *  `threads` worker threads internally. */
+typedef struct dpl_job dpl_job;
+
+/** opts may be NULL for defaults. Returns NULL only when out of memory. */
+DPL_API dpl_job *dpl_job_create(const dpl_options *opts);
+DPL_API void dpl_job_free(dpl_job *job);
+/** Queue an input path or "-". Fails with DPL_ENOENT/DPL_EACCES when it cannot be opened;
+ *  dpl_job_errmsg() then names it. */
+DPL_API int dpl_job_add_input(dpl_job *job, const char *path);
+/** Where to write an output; NULL (the default) means not written. For DPL_OUTPUT_CORPUS,
+ *  when every input is JSONL the path is one JSONL file holding the kept lines byte for
+ *  byte; otherwise it is a folder: text documents are copied under their path relative to
+ *  the input they came from, JSONL inputs become files named after them. "-" writes a
+ *  manifest or pairs output to standard output. */
+DPL_API int dpl_job_set_output(dpl_job *job, dpl_output_kind kind, const char *path);
+DPL_API void dpl_job_set_progress(dpl_job *job, dpl_progress_fn fn, void *user);
+/** Ask a running job to stop at the next batch; safe to call from a signal handler (it
+ *  stores to a volatile sig_atomic_t). The run then fails with DPL_EINTERRUPTED, removes
+ *  its temporary files and leaves existing outputs untouched. */
+DPL_API void dpl_job_interrupt(dpl_job *job);
+/** Run the job. DPL_OK means it completed: every record is in the manifest (bad ones with
+ *  status "error") and the outputs are in place. Any other code is fatal (an output could
+ *  not be written, an input changed under the run...): outputs are left untouched and
+ *  dpl_job_errmsg() names the file. `summary` may be NULL. A job runs once. */
+DPL_API int dpl_job_run(dpl_job *job, dpl_summary *summary);
+/** The message of the last failure, naming the file (and line); "" when none. */
+DPL_API const char *dpl_job_errmsg(const dpl_job *job);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DOPPEL_H */

@@ -1,0 +1,80 @@
+/* Growable buffers: the one place that reallocates byte storage. */
+#include "common/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return DPL_OK;
+    size_t new_cap = *cap ? *cap : 16;
+    while (new_cap < need) {
+        if (new_cap > SIZE_MAX / 2)
+            return DPL_ENOMEM;
+        new_cap *= 2;
+    }
+    size_t bytes;
+    if (dpl__mul_overflows(new_cap, elem, &bytes))
+        return DPL_ENOMEM;
+    void *p = realloc(*array, bytes);
+    if (!p)
+        return DPL_ENOMEM;
+    *array = p;
+    *cap = new_cap;
+    return DPL_OK;
+}
+
+int dpl__buf_reserve(dpl__buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return DPL_ENOMEM;
+    return dpl__grow((void **)&b->data, &b->cap, b->len + extra + 1, 1);
+}
+
+int dpl__buf_append(dpl__buf *b, const void *bytes, size_t n)
+{
+    DPL_TRY(dpl__buf_reserve(b, n));
+    if (n)
+        memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return DPL_OK;
+}
+
+int dpl__buf_putc(dpl__buf *b, char c)
+{
+    return dpl__buf_append(b, &c, 1);
+}
+
+int dpl__buf_printf(dpl__buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return DPL_EINVAL;
+    DPL_TRY(dpl__buf_reserve(b, (size_t)n));
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return DPL_OK;
+}
+
+void dpl__buf_clear(dpl__buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void dpl__buf_free(dpl__buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

@@ -1,0 +1,43 @@
+/* Internal helpers shared by every module: growable byte buffers, checked allocation and
+ * the error-propagation macro. Not part of the public API. */
+#ifndef DPL_COMMON_H
+#define DPL_COMMON_H
+
+#include "doppel.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Keep the happy path readable: return the error code of a failed call. */
+#define DPL_TRY(expr)                \
+    do {                             \
+        int dpl__rc = (expr);        \
+        if (dpl__rc != DPL_OK)       \
+            return dpl__rc;          \
+    } while (0)
+
+/* A growable byte buffer. `data` is always NUL-terminated when non-NULL, so it can be
+ * handed to functions that want C strings. */
+typedef struct dpl__buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} dpl__buf;
+
+int dpl__buf_reserve(dpl__buf *b, size_t extra);
+int dpl__buf_append(dpl__buf *b, const void *bytes, size_t n);
+int dpl__buf_putc(dpl__buf *b, char c);
+int dpl__buf_printf(dpl__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dpl__buf_clear(dpl__buf *b);
+void dpl__buf_free(dpl__buf *b);
+
+/* Multiplication that reports overflow instead of wrapping. */
+static inline int dpl__mul_overflows(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
+/* Grow an array of `elem` sized items to hold at least `need`, doubling. */
+int dpl__grow(void **array, size_t *cap, size_t need, size_t elem);
+
+#endif

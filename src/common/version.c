@@ -1,0 +1,31 @@
+/* Library, Unicode and ICU versions. Results depend on all three, so they are reported. */
+#include "doppel.h"
+
+#include <unicode/uversion.h>
+#include <utf8proc.h>
+
+unsigned dpl_version_number(void)
+{
+    return DPL_VERSION_NUMBER;
+}
+
+#define DPL__STR2(x) #x
+#define DPL__STR(x) DPL__STR2(x)
+
+const char *dpl_version_string(void)
+{
+    return DPL__STR(DPL_VERSION_MAJOR) "." DPL__STR(DPL_VERSION_MINOR) "." DPL__STR(
+        DPL_VERSION_PATCH);
+}
+
+const char *dpl_unicode_version(void)
+{
+    return utf8proc_unicode_version();
+}
+
+const char *dpl_icu_version(void)
+{
+    /* U_ICU_VERSION is the version this was built against; ICU's C API guarantees the
+     * runtime library matches it (symbols are suffixed with the major version). */
+    return U_ICU_VERSION;
+}

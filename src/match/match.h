@@ -1,0 +1,36 @@
+/* Internal interface of the match family: union-find over documents and the exact
+ * fingerprint table. */
+#ifndef DPL_MATCH_H
+#define DPL_MATCH_H
+
+#include "common/common.h"
+
+/* Union-find over document indexes. The root of a set is always its smallest index, so
+ * the result does not depend on the order in which pairs are joined. */
+typedef struct dpl__uf {
+    uint32_t *parent;
+    size_t n, cap;
+} dpl__uf;
+
+int dpl__uf_push(dpl__uf *uf); /* adds one singleton, index uf->n - 1 */
+uint32_t dpl__uf_find(dpl__uf *uf, uint32_t x);
+void dpl__uf_union(dpl__uf *uf, uint32_t a, uint32_t b);
+void dpl__uf_free(dpl__uf *uf);
+
+/* Open-addressing table from an exact fingerprint to the first document that had it. */
+typedef struct dpl__exact_slot {
+    dpl_hash128 hash;
+    uint32_t doc_plus_one; /* 0 marks an empty slot */
+} dpl__exact_slot;
+
+typedef struct dpl__exact_table {
+    dpl__exact_slot *slots;
+    size_t cap, count;
+} dpl__exact_table;
+
+/* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
+ * first had the hash (doc itself when it is new). */
+int dpl__exact_insert(dpl__exact_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
+void dpl__exact_free(dpl__exact_table *t);
+
+#endif

@@ -1,0 +1,933 @@
+/* A dedupe job: what `doppel dedupe` runs.
+ *
+ *   pass 1  read raw records (sequential) -> parse, normalize, fingerprint (parallel,
+ *           OpenMP) -> merge in input order (sequential): ids checked, exact table,
+ *           union-find. Only ~70 bytes per document plus its id stay in memory.
+ *   finish  pick each cluster's representative (--keep), so statuses are final.
+ *   pass 2  write the manifest and the pairs, in input order.
+ *   pass 3  re-read the inputs and copy the kept records byte for byte (standard input
+ *           was spooled to a temporary file in pass 1 for this).
+ *
+ * Work is split into batches and merged in input order, so the output is identical for
+ * any number of threads. */
+#include "io/io.h"
+#include "io/writer.h"
+#include "match/match.h"
+
+#include <errno.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define BATCH_RECORDS 4096
+#define BATCH_BYTES ((size_t)64 << 20)
+
+enum kind { KIND_NONE, KIND_EXACT };
+static const char *const kind_names[] = {"", "exact"};
+
+/* What stays in memory per document until the outputs are written. */
+typedef struct doc {
+    dpl_hash128 hash;
+    uint64_t raw_len;
+    uint64_t line;
+    uint64_t id_off;
+    uint32_t id_len;
+    uint32_t file;  /* index into job->files */
+    uint32_t rep;   /* representative, once the clusters are final */
+    uint8_t status; /* enum dpl__status */
+    uint8_t kind;   /* how it joined its cluster */
+    uint8_t has_msg;
+    uint8_t pad;
+    float score;
+} doc;
+
+/* The error or warning of one document; most documents have none. */
+typedef struct doc_msg {
+    uint32_t doc;
+    uint32_t len;
+    uint64_t off;
+} doc_msg;
+
+/* One record of the batch being processed. */
+typedef struct item {
+    size_t data_off, len;
+    uint64_t line, offset;
+    uint32_t file;
+    int jsonl;
+    int raw_error;
+    size_t raw_msg_off; /* into the batch arena, when raw_error */
+    /* results of the parallel step */
+    int fatal;
+    int error;
+    dpl_hash128 hash;
+    int thread;
+    size_t id_off, id_len;   /* into the thread's arena */
+    size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
+} item;
+
+typedef struct thread_ctx {
+    dpl__parser *parser;
+    dpl_normalizer *norm;
+    dpl__buf arena;
+} thread_ctx;
+
+/* Id lookup: XXH3-64 of the id to the document that first used it. */
+typedef struct id_slot {
+    uint64_t hash;
+    uint32_t doc_plus_one;
+} id_slot;
+
+struct dpl_job {
+    dpl_options opts;
+    char **inputs;
+    size_t n_inputs, inputs_cap;
+    char *outputs[DPL_OUTPUT__COUNT];
+    dpl_progress_fn progress;
+    void *progress_user;
+    volatile sig_atomic_t stop;
+    int ran;
+    int threads;
+    /* documents */
+    doc *docs;
+    size_t n_docs, docs_cap;
+    dpl__buf ids;
+    doc_msg *msgs;
+    size_t n_msgs, msgs_cap;
+    dpl__buf msg_text;
+    dpl__buf files; /* NUL-separated source paths */
+    uint64_t *file_offs;
+    size_t n_files, files_cap;
+    id_slot *id_slots;
+    size_t id_cap, id_count;
+    dpl__exact_table exact;
+    dpl__uf uf;
+    /* the batch */
+    item *items;
+    size_t n_items, items_cap;
+    dpl__buf batch;
+    thread_ctx *ctx;
+    /* outputs */
+    dpl__out out[DPL_OUTPUT__COUNT];
+    char *stdin_spool_path;
+    FILE *stdin_spool;
+    dpl_summary sum;
+    char errmsg[1100];
+};
+
+void dpl_options_init(dpl_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->norm_flags = DPL_NORM_DEFAULT;
+    o->keep = DPL_KEEP_FIRST;
+}
+
+dpl_job *dpl_job_create(const dpl_options *opts)
+{
+    dpl_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    if (opts)
+        job->opts = *opts;
+    else
+        dpl_options_init(&job->opts);
+    if (!job->opts.norm_flags)
+        job->opts.norm_flags = DPL_NORM_DEFAULT;
+    job->threads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
+    return job;
+}
+
+static void free_threads(dpl_job *job)
+{
+    if (!job->ctx)
+        return;
+    for (int t = 0; t < job->threads; t++) {
+        dpl__parser_free(job->ctx[t].parser);
+        dpl_normalizer_free(job->ctx[t].norm);
+        dpl__buf_free(&job->ctx[t].arena);
+    }
+    free(job->ctx);
+    job->ctx = NULL;
+}
+
+static void remove_spool(dpl_job *job)
+{
+    if (job->stdin_spool)
+        fclose(job->stdin_spool);
+    job->stdin_spool = NULL;
+    if (job->stdin_spool_path)
+        unlink(job->stdin_spool_path);
+    free(job->stdin_spool_path);
+    job->stdin_spool_path = NULL;
+}
+
+void dpl_job_free(dpl_job *job)
+{
+    if (!job)
+        return;
+    for (int k = 0; k < DPL_OUTPUT__COUNT; k++) {
+        dpl__out_free(&job->out[k]);
+        free(job->outputs[k]);
+    }
+    for (size_t i = 0; i < job->n_inputs; i++)
+        free(job->inputs[i]);
+    free(job->inputs);
+    free(job->docs);
+    dpl__buf_free(&job->ids);
+    free(job->msgs);
+    dpl__buf_free(&job->msg_text);
+    dpl__buf_free(&job->files);
+    free(job->file_offs);
+    free(job->id_slots);
+    dpl__exact_free(&job->exact);
+    dpl__uf_free(&job->uf);
+    free(job->items);
+    dpl__buf_free(&job->batch);
+    free_threads(job);
+    remove_spool(job);
+    free(job);
+}
+
+const char *dpl_job_errmsg(const dpl_job *job)
+{
+    return job ? job->errmsg : "";
+}
+
+void dpl_job_set_progress(dpl_job *job, dpl_progress_fn fn, void *user)
+{
+    job->progress = fn;
+    job->progress_user = user;
+}
+
+void dpl_job_interrupt(dpl_job *job)
+{
+    job->stop = 1;
+}
+
+int dpl_job_add_input(dpl_job *job, const char *path)
+{
+    if (!job || !path || !*path)
+        return DPL_EINVAL;
+    if (strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+            int e = errno;
+            snprintf(job->errmsg, sizeof job->errmsg, "%s: cannot open: %s", path, strerror(e));
+            return e == EACCES ? DPL_EACCES : DPL_ENOENT;
+        }
+    }
+    DPL_TRY(dpl__grow((void **)&job->inputs, &job->inputs_cap, job->n_inputs + 1,
+                      sizeof *job->inputs));
+    if (!(job->inputs[job->n_inputs] = strdup(path)))
+        return DPL_ENOMEM;
+    job->n_inputs++;
+    return DPL_OK;
+}
+
+int dpl_job_set_output(dpl_job *job, dpl_output_kind kind, const char *path)
+{
+    if (!job || (unsigned)kind >= DPL_OUTPUT__COUNT)
+        return DPL_EINVAL;
+    if (kind == DPL_OUTPUT_CORPUS && path && strcmp(path, "-") == 0) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "the deduplicated corpus cannot go to standard output; name a file or folder");
+        return DPL_EINVAL;
+    }
+    free(job->outputs[kind]);
+    job->outputs[kind] = NULL;
+    if (path && !(job->outputs[kind] = strdup(path)))
+        return DPL_ENOMEM;
+    return DPL_OK;
+}
+
+static int fatal(dpl_job *job, int code, const char *fmt, const char *a, const char *b)
+{
+    snprintf(job->errmsg, sizeof job->errmsg, fmt, a, b);
+    return code;
+}
+
+/* ---------------------------------------------------------------- setup ------------- */
+
+static int corpus_is_one_jsonl_file(const dpl_job *job)
+{
+    for (size_t i = 0; i < job->n_inputs; i++) {
+        struct stat st;
+        int is_file = strcmp(job->inputs[i], "-") == 0 ||
+                      (stat(job->inputs[i], &st) == 0 && S_ISREG(st.st_mode));
+        if (!is_file || !dpl__path_is_jsonl(&job->opts.reader, job->inputs[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static int open_outputs(dpl_job *job)
+{
+    for (int k = 0; k < DPL_OUTPUT__COUNT; k++) {
+        if (!job->outputs[k])
+            continue;
+        int is_dir = k == DPL_OUTPUT_CORPUS && !corpus_is_one_jsonl_file(job);
+        int rc = dpl__out_open(&job->out[k], job->outputs[k], is_dir);
+        if (rc != DPL_OK)
+            return fatal(job, rc, "%s%s", job->out[k].errmsg, "");
+    }
+    return DPL_OK;
+}
+
+static int needs_stdin_spool(const dpl_job *job)
+{
+    if (!job->outputs[DPL_OUTPUT_CORPUS])
+        return 0;
+    for (size_t i = 0; i < job->n_inputs; i++)
+        if (strcmp(job->inputs[i], "-") == 0)
+            return 1;
+    return 0;
+}
+
+static int open_stdin_spool(dpl_job *job)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    size_t n = strlen(tmpdir ? tmpdir : "/tmp") + 32;
+    if (!(job->stdin_spool_path = malloc(n)))
+        return DPL_ENOMEM;
+    snprintf(job->stdin_spool_path, n, "%s/doppel-stdin.XXXXXX", tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(job->stdin_spool_path);
+    if (fd < 0 || !(job->stdin_spool = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        free(job->stdin_spool_path);
+        job->stdin_spool_path = NULL;
+        return fatal(job, DPL_EIO, "cannot create a spool file for standard input: %s%s",
+                     strerror(e), "");
+    }
+    return DPL_OK;
+}
+
+static int create_threads(dpl_job *job)
+{
+    if (!(job->ctx = calloc((size_t)job->threads, sizeof *job->ctx)))
+        return DPL_ENOMEM;
+    for (int t = 0; t < job->threads; t++) {
+        job->ctx[t].parser = dpl__parser_create(&job->opts.reader);
+        job->ctx[t].norm = dpl_normalizer_create(job->opts.norm_flags);
+        if (!job->ctx[t].parser || !job->ctx[t].norm)
+            return DPL_ENOMEM;
+    }
+    return DPL_OK;
+}
+
+static dpl_reader *make_reader(dpl_job *job)
+{
+    dpl_reader *r = dpl_reader_create(&job->opts.reader);
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < job->n_inputs; i++) {
+        if (dpl_reader_add(r, job->inputs[i]) != DPL_OK) {
+            dpl_reader_free(r);
+            return NULL;
+        }
+    }
+    return r;
+}
+
+static uint64_t total_input_bytes(const dpl_job *job)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < job->n_inputs; i++) {
+        struct stat st;
+        if (strcmp(job->inputs[i], "-") == 0 || stat(job->inputs[i], &st) != 0 ||
+            !S_ISREG(st.st_mode))
+            return 0; /* unknown in advance: folders and pipes */
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+/* ---------------------------------------------------------------- pass 1 ------------ */
+
+static int intern_file(dpl_job *job, const char *path, uint32_t *index)
+{
+    if (job->n_files && strcmp(job->files.data + job->file_offs[job->n_files - 1], path) == 0) {
+        *index = (uint32_t)(job->n_files - 1);
+        return DPL_OK;
+    }
+    DPL_TRY(dpl__grow((void **)&job->file_offs, &job->files_cap, job->n_files + 1,
+                      sizeof *job->file_offs));
+    job->file_offs[job->n_files] = job->files.len;
+    DPL_TRY(dpl__buf_append(&job->files, path, strlen(path) + 1));
+    *index = (uint32_t)job->n_files++;
+    return DPL_OK;
+}
+
+static const char *file_path(const dpl_job *job, uint32_t file)
+{
+    return job->files.data + job->file_offs[file];
+}
+
+static int add_to_batch(dpl_job *job, const dpl__raw *raw)
+{
+    DPL_TRY(dpl__grow((void **)&job->items, &job->items_cap, job->n_items + 1,
+                      sizeof *job->items));
+    item *it = &job->items[job->n_items];
+    memset(it, 0, sizeof *it);
+    DPL_TRY(intern_file(job, raw->source, &it->file));
+    it->data_off = job->batch.len;
+    it->len = raw->len;
+    it->line = raw->line;
+    it->offset = raw->offset;
+    it->jsonl = raw->jsonl;
+    it->raw_error = raw->error;
+    DPL_TRY(dpl__buf_append(&job->batch, raw->data, raw->len));
+    if (raw->error) {
+        it->raw_msg_off = job->batch.len;
+        DPL_TRY(dpl__buf_append(&job->batch, raw->error_msg, strlen(raw->error_msg) + 1));
+    }
+    job->n_items++;
+    return DPL_OK;
+}
+
+static int keep_string(dpl__buf *arena, const char *s, size_t n, size_t *off)
+{
+    *off = arena->len;
+    return dpl__buf_append(arena, s, n);
+}
+
+/* The parallel step for one record: parse, normalize, fingerprint. */
+static int process_item(dpl_job *job, thread_ctx *c, item *it)
+{
+    dpl__raw raw = {
+        .data = job->batch.data + it->data_off,
+        .len = it->len,
+        .source = file_path(job, it->file),
+        .line = it->line,
+        .offset = it->offset,
+        .jsonl = it->jsonl,
+        .error = it->raw_error,
+        .error_msg = it->raw_error ? job->batch.data + it->raw_msg_off : NULL,
+    };
+    dpl_record rec;
+    DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
+    DPL_TRY(keep_string(&c->arena, rec.id, rec.id_len, &it->id_off));
+    it->id_len = rec.id_len;
+    it->error = rec.error;
+    if (rec.error) {
+        it->msg_len = strlen(rec.error_msg);
+        return keep_string(&c->arena, rec.error_msg, it->msg_len, &it->msg_off);
+    }
+    const char *norm;
+    size_t norm_len;
+    DPL_TRY(dpl_normalize(c->norm, rec.text, rec.text_len, &norm, &norm_len, NULL));
+    if (norm_len == 0) {
+        it->error = DPL_EEMPTY;
+        it->msg_off = c->arena.len;
+        if (raw.line)
+            DPL_TRY(dpl__buf_printf(&c->arena, "%s:%llu: ", raw.source,
+                                    (unsigned long long)raw.line));
+        else
+            DPL_TRY(dpl__buf_printf(&c->arena, "%s: ", raw.source));
+        DPL_TRY(dpl__buf_printf(&c->arena, "empty document: no text left after normalization "
+                                           "(only white space or punctuation)"));
+        it->msg_len = c->arena.len - it->msg_off;
+        return DPL_OK;
+    }
+    it->hash = dpl_exact_hash(norm, norm_len);
+    if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
+        it->msg_off = c->arena.len;
+        DPL_TRY(dpl__buf_printf(&c->arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
+                                rec.utf8_replaced, rec.utf8_replaced == 1 ? "" : "s"));
+        it->msg_len = c->arena.len - it->msg_off;
+    }
+    return DPL_OK;
+}
+
+static void process_batch(dpl_job *job)
+{
+    for (int t = 0; t < job->threads; t++)
+        dpl__buf_clear(&job->ctx[t].arena);
+    long n = (long)job->n_items;
+#pragma omp parallel num_threads(job->threads)
+    {
+        int t = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 16)
+        for (long i = 0; i < n; i++) {
+            job->items[i].thread = t;
+            job->items[i].fatal = process_item(job, &job->ctx[t], &job->items[i]);
+        }
+    }
+}
+
+static int add_message(dpl_job *job, uint32_t d, const char *s, size_t n)
+{
+    DPL_TRY(dpl__grow((void **)&job->msgs, &job->msgs_cap, job->n_msgs + 1, sizeof *job->msgs));
+    job->msgs[job->n_msgs] = (doc_msg){d, (uint32_t)n, job->msg_text.len};
+    job->n_msgs++;
+    job->docs[d].has_msg = 1;
+    return dpl__buf_append(&job->msg_text, s, n);
+}
+
+static const char *doc_id(const dpl_job *job, const doc *d)
+{
+    return job->ids.data + d->id_off;
+}
+
+static int id_grow(dpl_job *job)
+{
+    size_t cap = job->id_cap ? job->id_cap * 2 : 1024;
+    id_slot *slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return DPL_ENOMEM;
+    for (size_t i = 0; i < job->id_cap; i++) {
+        if (!job->id_slots[i].doc_plus_one)
+            continue;
+        size_t j = (size_t)job->id_slots[i].hash & (cap - 1);
+        while (slots[j].doc_plus_one)
+            j = (j + 1) & (cap - 1);
+        slots[j] = job->id_slots[i];
+    }
+    free(job->id_slots);
+    job->id_slots = slots;
+    job->id_cap = cap;
+    return DPL_OK;
+}
+
+/* Claims the id of document d; *owner is the earlier document that has it, or d. */
+static int claim_id(dpl_job *job, uint32_t d, uint32_t *owner)
+{
+    if ((job->id_count + 1) * 4 > job->id_cap * 3)
+        DPL_TRY(id_grow(job));
+    const doc *dd = &job->docs[d];
+    uint64_t h = XXH3_64bits(doc_id(job, dd), dd->id_len);
+    size_t j = (size_t)h & (job->id_cap - 1);
+    while (job->id_slots[j].doc_plus_one) {
+        const doc *other = &job->docs[job->id_slots[j].doc_plus_one - 1];
+        if (job->id_slots[j].hash == h && other->id_len == dd->id_len &&
+            memcmp(doc_id(job, other), doc_id(job, dd), dd->id_len) == 0) {
+            *owner = job->id_slots[j].doc_plus_one - 1;
+            return DPL_OK;
+        }
+        j = (j + 1) & (job->id_cap - 1);
+    }
+    job->id_slots[j] = (id_slot){h, d + 1};
+    job->id_count++;
+    *owner = d;
+    return DPL_OK;
+}
+
+static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
+{
+    const doc *o = &job->docs[owner];
+    dpl__buf msg = {0};
+    int rc = dpl__buf_printf(&msg, "duplicate id \"%.*s\": already used by the record at %s",
+                             (int)o->id_len, doc_id(job, o), file_path(job, o->file));
+    if (rc == DPL_OK && o->line)
+        rc = dpl__buf_printf(&msg, ":%llu", (unsigned long long)o->line);
+    if (rc == DPL_OK)
+        rc = add_message(job, d, msg.data, msg.len);
+    dpl__buf_free(&msg);
+    job->docs[d].status = DPL__STATUS_ERROR;
+    return rc;
+}
+
+/* Record one processed item as document d, in input order. */
+static int merge_item(dpl_job *job, const item *it)
+{
+    DPL_TRY(it->fatal);
+    DPL_TRY(dpl__grow((void **)&job->docs, &job->docs_cap, job->n_docs + 1, sizeof *job->docs));
+    DPL_TRY(dpl__uf_push(&job->uf));
+    uint32_t d = (uint32_t)job->n_docs++;
+    doc *dd = &job->docs[d];
+    memset(dd, 0, sizeof *dd);
+    const dpl__buf *arena = &job->ctx[it->thread].arena;
+    dd->id_off = job->ids.len;
+    dd->id_len = (uint32_t)it->id_len;
+    DPL_TRY(dpl__buf_append(&job->ids, arena->data + it->id_off, it->id_len));
+    dd->file = it->file;
+    dd->line = it->line;
+    dd->raw_len = it->len;
+    dd->hash = it->hash;
+    dd->rep = d;
+    job->sum.bytes += it->len;
+    if (it->error) {
+        dd->status = DPL__STATUS_ERROR;
+        return add_message(job, d, arena->data + it->msg_off, it->msg_len);
+    }
+    uint32_t owner, first;
+    DPL_TRY(claim_id(job, d, &owner));
+    if (owner != d)
+        return duplicate_id_error(job, d, owner);
+    if (it->msg_len) { /* a warning: the record is used, with a note in the manifest */
+        job->sum.warnings++;
+        DPL_TRY(add_message(job, d, arena->data + it->msg_off, it->msg_len));
+    }
+    DPL_TRY(dpl__exact_insert(&job->exact, dd->hash, d, &first));
+    if (first != d) {
+        dpl__uf_union(&job->uf, first, d);
+        dd->kind = KIND_EXACT;
+        dd->score = 1.0f;
+        if (job->docs[first].kind == KIND_NONE) {
+            job->docs[first].kind = KIND_EXACT;
+            job->docs[first].score = 1.0f;
+        }
+    }
+    return DPL_OK;
+}
+
+static void report_progress(dpl_job *job, const dpl_reader *r, uint64_t total)
+{
+    if (job->progress)
+        job->progress(job->progress_user, job->n_docs, dpl__reader_bytes_done(r), total);
+}
+
+static int flush_batch(dpl_job *job)
+{
+    process_batch(job);
+    for (size_t i = 0; i < job->n_items; i++)
+        DPL_TRY(merge_item(job, &job->items[i]));
+    job->n_items = 0;
+    dpl__buf_clear(&job->batch);
+    return DPL_OK;
+}
+
+static int pass_read(dpl_job *job)
+{
+    dpl_reader *r = make_reader(job);
+    if (!r)
+        return fatal(job, DPL_ENOMEM, "out of memory%s%s", "", "");
+    if (job->stdin_spool)
+        dpl__reader_spool_stdin(r, job->stdin_spool);
+    uint64_t total = total_input_bytes(job);
+    int rc = DPL_OK;
+    dpl__raw raw;
+    while (rc == DPL_OK && !job->stop) {
+        rc = dpl__reader_next_raw(r, &raw);
+        if (rc == DPL_EEOF) {
+            rc = DPL_OK;
+            break;
+        }
+        if (rc == DPL_OK)
+            rc = add_to_batch(job, &raw);
+        if (rc == DPL_OK && (job->n_items >= BATCH_RECORDS || job->batch.len >= BATCH_BYTES)) {
+            rc = flush_batch(job);
+            report_progress(job, r, total);
+        }
+    }
+    if (rc == DPL_OK && !job->stop && job->n_items) {
+        rc = flush_batch(job);
+        report_progress(job, r, total);
+    }
+    dpl_reader_free(r);
+    if (rc != DPL_OK)
+        return fatal(job, rc, "reading the input failed: %s%s", dpl_strerror(rc), "");
+    return job->stop ? DPL_EINTERRUPTED : DPL_OK;
+}
+
+/* ---------------------------------------------------------------- finish ------------ */
+
+/* Fix each document's representative: the cluster's smallest index (the union-find
+ * root) for --keep first, the longest raw record for --keep longest. */
+static int finish_clusters(dpl_job *job)
+{
+    size_t n = job->n_docs;
+    uint32_t *best = NULL;
+    if (job->opts.keep == DPL_KEEP_LONGEST) {
+        if (n && !(best = malloc(n * sizeof *best)))
+            return DPL_ENOMEM;
+        for (size_t d = 0; d < n; d++)
+            best[d] = (uint32_t)d;
+        for (size_t d = 0; d < n; d++) {
+            if (job->docs[d].status == DPL__STATUS_ERROR)
+                continue;
+            uint32_t root = dpl__uf_find(&job->uf, (uint32_t)d);
+            if (job->docs[d].raw_len > job->docs[best[root]].raw_len)
+                best[root] = (uint32_t)d;
+        }
+    }
+    for (size_t d = 0; d < n; d++) {
+        doc *dd = &job->docs[d];
+        if (dd->status == DPL__STATUS_ERROR) {
+            job->sum.errors++;
+            continue;
+        }
+        uint32_t root = dpl__uf_find(&job->uf, (uint32_t)d);
+        dd->rep = best ? best[root] : root;
+        dd->status = dd->rep == d ? DPL__STATUS_KEPT : DPL__STATUS_DUPLICATE;
+        if (dd->status == DPL__STATUS_KEPT)
+            job->sum.kept++;
+        else {
+            job->sum.duplicates++;
+            job->sum.exact += dd->kind == KIND_EXACT;
+            job->sum.pairs++;
+        }
+    }
+    free(best);
+    job->sum.records = n;
+    return DPL_OK;
+}
+
+/* ---------------------------------------------------------------- pass 2 ------------ */
+
+static int write_manifest_and_pairs(dpl_job *job)
+{
+    FILE *manifest = job->out[DPL_OUTPUT_MANIFEST].f;
+    FILE *pairs = job->out[DPL_OUTPUT_PAIRS].f;
+    size_t m = 0;
+    for (size_t d = 0; d < job->n_docs && !job->stop; d++) {
+        const doc *dd = &job->docs[d];
+        const char *msg = NULL;
+        char *msg_copy = NULL;
+        if (dd->has_msg) {
+            while (job->msgs[m].doc < d)
+                m++;
+            msg_copy = strndup(job->msg_text.data + job->msgs[m].off, job->msgs[m].len);
+            if (!msg_copy)
+                return DPL_ENOMEM;
+            msg = msg_copy;
+        }
+        const doc *rep = &job->docs[dd->rep];
+        dpl__manifest_line line = {
+            .id = doc_id(job, dd), .id_len = dd->id_len,
+            .source = file_path(job, dd->file), .line = dd->line,
+            .status = (enum dpl__status)dd->status, .kind = kind_names[dd->kind],
+            .rep = doc_id(job, rep), .rep_len = rep->id_len, .score = dd->score,
+            .error = dd->status == DPL__STATUS_ERROR ? msg : NULL,
+            .warning = dd->status != DPL__STATUS_ERROR ? msg : NULL,
+        };
+        int rc = manifest ? dpl__write_manifest_line(manifest, &line) : DPL_OK;
+        if (rc == DPL_OK && pairs && dd->status == DPL__STATUS_DUPLICATE)
+            rc = dpl__write_pair_line(pairs, line.rep, line.rep_len, line.id, line.id_len,
+                                      line.kind, dd->score);
+        free(msg_copy);
+        DPL_TRY(rc);
+    }
+    return job->stop ? DPL_EINTERRUPTED : DPL_OK;
+}
+
+/* ---------------------------------------------------------------- pass 3 ------------ */
+
+static int mkdirs_for(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0777);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return DPL_EIO;
+    }
+    return DPL_OK;
+}
+
+static const char *strip_compression_suffix(char *name)
+{
+    static const char *const sfx[] = {".gz", ".zst", ".zstd"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < 3; i++) {
+        size_t m = strlen(sfx[i]);
+        if (n > m && strcmp(name + n - m, sfx[i]) == 0) {
+            name[n - m] = '\0';
+            break;
+        }
+    }
+    return name;
+}
+
+/* Where a record's copy goes inside the output folder: its path relative to its input,
+ * under the input's base name when there are several inputs. */
+static int corpus_path(const dpl_job *job, const dpl__raw *raw, dpl__buf *path)
+{
+    dpl__buf_clear(path);
+    DPL_TRY(dpl__buf_printf(path, "%s/", job->out[DPL_OUTPUT_CORPUS].tmp));
+    if (job->n_inputs > 1) {
+        const char *in = job->inputs[raw->input];
+        const char *base = strrchr(in, '/');
+        while (base && base[1] == '\0' && base > in) /* "dir/" */
+            base = memrchr(in, '/', (size_t)(base - in));
+        base = base ? base + 1 : in;
+        size_t blen = strcspn(base, "/");
+        DPL_TRY(dpl__buf_printf(path, "%u-%.*s/", raw->input + 1, (int)blen,
+                                strcmp(in, "-") == 0 ? "stdin" : base));
+    }
+    const char *rel = strcmp(raw->source, "-") == 0 ? (raw->jsonl ? "stdin.jsonl" : "stdin.txt")
+                                                    : raw->rel;
+    DPL_TRY(dpl__buf_printf(path, "%s", rel));
+    strip_compression_suffix(path->data);
+    path->len = strlen(path->data);
+    return DPL_OK;
+}
+
+typedef struct corpus_writer {
+    FILE *jsonl;         /* the current JSONL output file */
+    dpl__buf jsonl_path; /* its path */
+    dpl__buf path;
+} corpus_writer;
+
+static int write_text_copy(dpl_job *job, corpus_writer *w, const dpl__raw *raw)
+{
+    DPL_TRY(corpus_path(job, raw, &w->path));
+    if (mkdirs_for(w->path.data) != DPL_OK)
+        return fatal(job, DPL_EIO, "%s: cannot create folder: %s", w->path.data, strerror(errno));
+    FILE *f = fopen(w->path.data, "wb");
+    if (!f)
+        return fatal(job, DPL_EIO, "%s: cannot create: %s", w->path.data, strerror(errno));
+    int ok = fwrite(raw->data, 1, raw->len, f) == raw->len;
+    if (fclose(f) != 0 || !ok)
+        return fatal(job, DPL_EIO, "%s: write error: %s", w->path.data, strerror(errno));
+    return DPL_OK;
+}
+
+static int jsonl_target(dpl_job *job, corpus_writer *w, const dpl__raw *raw, FILE **out)
+{
+    if (!job->out[DPL_OUTPUT_CORPUS].is_dir) {
+        *out = job->out[DPL_OUTPUT_CORPUS].f;
+        return DPL_OK;
+    }
+    DPL_TRY(corpus_path(job, raw, &w->path));
+    if (w->jsonl && strcmp(w->path.data, w->jsonl_path.data) == 0) {
+        *out = w->jsonl;
+        return DPL_OK;
+    }
+    if (w->jsonl && fclose(w->jsonl) != 0)
+        return fatal(job, DPL_EIO, "%s: write error: %s", w->jsonl_path.data, strerror(errno));
+    w->jsonl = NULL;
+    dpl__buf_clear(&w->jsonl_path);
+    DPL_TRY(dpl__buf_append(&w->jsonl_path, w->path.data, w->path.len));
+    if (mkdirs_for(w->path.data) != DPL_OK || !(w->jsonl = fopen(w->path.data, "ab")))
+        return fatal(job, DPL_EIO, "%s: cannot create: %s", w->path.data, strerror(errno));
+    *out = w->jsonl;
+    return DPL_OK;
+}
+
+static int copy_record(dpl_job *job, corpus_writer *w, const dpl__raw *raw)
+{
+    if (!raw->jsonl)
+        return write_text_copy(job, w, raw);
+    FILE *f;
+    DPL_TRY(jsonl_target(job, w, raw, &f));
+    if (fwrite(raw->data, 1, raw->len, f) != raw->len || fputc('\n', f) == EOF)
+        return fatal(job, DPL_EIO, "%s: write error: %s", job->outputs[DPL_OUTPUT_CORPUS],
+                     strerror(errno));
+    return DPL_OK;
+}
+
+static int check_same_record(dpl_job *job, size_t d, const dpl__raw *raw)
+{
+    const doc *dd = d < job->n_docs ? &job->docs[d] : NULL;
+    if (dd && (dd->status == DPL__STATUS_ERROR || dd->raw_len == raw->len))
+        return DPL_OK;
+    return fatal(job, DPL_EINPUTCHANGED,
+                 "%s: the input changed while doppel was reading it (a record differs on the "
+                 "second reading); the corpus output was not written%s",
+                 raw->source, "");
+}
+
+static int pass_copy(dpl_job *job)
+{
+    dpl_reader *r = make_reader(job);
+    if (!r || (job->stdin_spool_path &&
+               dpl__reader_replace_stdin(r, job->stdin_spool_path) != DPL_OK)) {
+        dpl_reader_free(r);
+        return fatal(job, DPL_ENOMEM, "out of memory%s%s", "", "");
+    }
+    corpus_writer w = {0};
+    size_t d = 0;
+    int rc = DPL_OK;
+    dpl__raw raw;
+    while (rc == DPL_OK && !job->stop) {
+        rc = dpl__reader_next_raw(r, &raw);
+        if (rc == DPL_EEOF) {
+            rc = d == job->n_docs ? DPL_OK : check_same_record(job, job->n_docs + 1, &raw);
+            break;
+        }
+        if (rc == DPL_OK)
+            rc = check_same_record(job, d, &raw);
+        if (rc == DPL_OK && job->docs[d].status == DPL__STATUS_KEPT)
+            rc = copy_record(job, &w, &raw);
+        d++;
+    }
+    if (w.jsonl && fclose(w.jsonl) != 0 && rc == DPL_OK)
+        rc = fatal(job, DPL_EIO, "%s: write error: %s", w.jsonl_path.data, strerror(errno));
+    dpl__buf_free(&w.jsonl_path);
+    dpl__buf_free(&w.path);
+    dpl_reader_free(r);
+    if (rc == DPL_OK && job->stop)
+        rc = DPL_EINTERRUPTED;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- run --------------- */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int commit_outputs(dpl_job *job)
+{
+    for (int k = 0; k < DPL_OUTPUT__COUNT; k++) {
+        if (!job->outputs[k])
+            continue;
+        int rc = dpl__out_commit(&job->out[k]);
+        if (rc != DPL_OK)
+            return fatal(job, rc, "%s%s", job->out[k].errmsg, "");
+    }
+    return DPL_OK;
+}
+
+static int run_passes(dpl_job *job)
+{
+    DPL_TRY(open_outputs(job));
+    if (needs_stdin_spool(job))
+        DPL_TRY(open_stdin_spool(job));
+    if (create_threads(job) != DPL_OK)
+        return fatal(job, DPL_ENOMEM, "out of memory%s%s", "", "");
+    DPL_TRY(pass_read(job));
+    free_threads(job);
+    if (job->stdin_spool && fclose(job->stdin_spool) != 0) {
+        job->stdin_spool = NULL;
+        return fatal(job, DPL_EIO, "cannot write the spool file for standard input%s%s", "", "");
+    }
+    job->stdin_spool = NULL;
+    DPL_TRY(finish_clusters(job));
+    int rc = write_manifest_and_pairs(job);
+    if (rc != DPL_OK && rc != DPL_EINTERRUPTED && !job->errmsg[0])
+        return fatal(job, rc, "writing the manifest or pairs failed: %s%s", dpl_strerror(rc), "");
+    DPL_TRY(rc);
+    if (job->outputs[DPL_OUTPUT_CORPUS])
+        DPL_TRY(pass_copy(job));
+    return commit_outputs(job);
+}
+
+int dpl_job_run(dpl_job *job, dpl_summary *summary)
+{
+    if (!job)
+        return DPL_EINVAL;
+    if (job->ran || job->n_inputs == 0)
+        return fatal(job, DPL_EINVAL, "%s%s",
+                     job->ran ? "a job runs only once" : "no input given", "");
+    job->ran = 1;
+    double start = now();
+    job->sum.inputs = job->n_inputs;
+    int rc = run_passes(job);
+    if (rc != DPL_OK) {
+        for (int k = 0; k < DPL_OUTPUT__COUNT; k++)
+            dpl__out_abort(&job->out[k]);
+        if (rc == DPL_EINTERRUPTED)
+            snprintf(job->errmsg, sizeof job->errmsg,
+                     "interrupted after %zu records; no output was written", job->n_docs);
+    }
+    remove_spool(job);
+    job->sum.records = job->n_docs;
+    job->sum.seconds = now() - start;
+    if (summary)
+        *summary = job->sum;
+    return rc;
+}

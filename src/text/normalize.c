@@ -1,0 +1,294 @@
+/* Normalization with utf8proc: NFC or NFKC, case folding, diacritic stripping, and
+ * punctuation and white-space folding, each a flag (see dpl_norm_flag in doppel.h).
+ *
+ * Text is cut into segments. Runs of ASCII take a table-driven fast path (ASCII is
+ * invariant under NFKC, so only case and spacing matter there). Everything else goes
+ * through utf8proc one bounded segment at a time, so a 200 MB document never needs a
+ * 200 M code point buffer. A segment starts one ASCII byte early, because a combining
+ * mark may follow an ASCII letter ("e" + U+0301), and ends before a code point that can
+ * never combine with what precedes it. */
+#include "text/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+/* Non-ASCII segments longer than this are split at a safe boundary. */
+#define SEGMENT_TARGET_BYTES (64u * 1024u)
+/* If no safe boundary shows up for this long, split anyway (pathological input). */
+#define SEGMENT_HARD_LIMIT (1024u * 1024u)
+
+/* ASCII table value meaning "folds to a (collapsible) space". */
+#define ASCII_SPACE 0
+
+struct dpl_normalizer {
+    unsigned flags;
+    utf8proc_option_t decompose_options;
+    unsigned char ascii_map[128]; /* mapped byte, or ASCII_SPACE */
+    utf8proc_int32_t *cps;
+    size_t cps_cap;
+    dpl__buf out;
+    dpl__buf repaired;
+    int pending_space;
+};
+
+enum cp_class { CP_EMIT, CP_SPACE, CP_PUNCT };
+
+static enum cp_class classify(utf8proc_int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+        return CP_SPACE;
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+        return CP_PUNCT;
+    default:
+        return CP_EMIT;
+    }
+}
+
+/* What a code point becomes under the spacing flags: a collapsible space (-1), a literal
+ * space (' '), or itself. Both paths use this, which keeps them identical. */
+static utf8proc_int32_t spacing_map(unsigned flags, utf8proc_int32_t cp)
+{
+    enum cp_class cls = classify(cp);
+    if (cls == CP_PUNCT && (flags & DPL_NORM_PUNCT))
+        return (flags & DPL_NORM_WHITESPACE) ? -1 : ' ';
+    if (cls == CP_SPACE && (flags & DPL_NORM_WHITESPACE))
+        return -1;
+    return cp;
+}
+
+static int is_strippable_mark(utf8proc_int32_t cp)
+{
+    return (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+           (cp >= 0xFE20 && cp <= 0xFE2F) || (cp >= 0x0483 && cp <= 0x0489) || /* Cyrillic */
+           (cp >= 0x0591 && cp <= 0x05C7 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN) ||
+           (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670; /* Arabic vowel marks */
+}
+
+dpl_normalizer *dpl_normalizer_create(unsigned flags)
+{
+    dpl_normalizer *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->flags = flags ? flags : DPL_NORM_DEFAULT;
+    n->decompose_options = UTF8PROC_DECOMPOSE;
+    if (n->flags & DPL_NORM_NFKC)
+        n->decompose_options |= UTF8PROC_COMPAT | UTF8PROC_IGNORE;
+    if (n->flags & DPL_NORM_CASEFOLD)
+        n->decompose_options |= UTF8PROC_CASEFOLD;
+    for (int c = 0; c < 128; c++) {
+        utf8proc_int32_t m = spacing_map(n->flags, c);
+        if (m >= 'A' && m <= 'Z' && (n->flags & DPL_NORM_CASEFOLD))
+            m += 'a' - 'A';
+        n->ascii_map[c] = m < 0 ? ASCII_SPACE : (unsigned char)m;
+    }
+    return n;
+}
+
+void dpl_normalizer_free(dpl_normalizer *n)
+{
+    if (!n)
+        return;
+    free(n->cps);
+    dpl__buf_free(&n->out);
+    dpl__buf_free(&n->repaired);
+    free(n);
+}
+
+/* Emit one already-mapped code point, applying the collapsible-space rule: spaces are
+ * held back and written only between two visible characters. */
+static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
+{
+    dpl__buf *o = &n->out;
+    if (mapped < 0) {
+        n->pending_space = 1;
+        return;
+    }
+    if (n->pending_space && o->len)
+        o->data[o->len++] = ' ';
+    n->pending_space = 0;
+    o->len += (size_t)utf8proc_encode_char(mapped, (utf8proc_uint8_t *)o->data + o->len);
+}
+
+static int normalize_ascii(dpl_normalizer *n, const unsigned char *s, size_t len)
+{
+    DPL_TRY(dpl__buf_reserve(&n->out, len + 1));
+    char *o = n->out.data + n->out.len;
+    const char *start = n->out.data;
+    int pending = n->pending_space;
+    int fold_space = (n->flags & DPL_NORM_WHITESPACE) != 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char m = n->ascii_map[s[i]];
+        if (m == ASCII_SPACE && fold_space) {
+            pending = 1;
+            continue;
+        }
+        if (pending && o != start)
+            *o++ = ' ';
+        pending = 0;
+        *o++ = m == ASCII_SPACE ? (char)s[i] : (char)m;
+    }
+    n->pending_space = pending;
+    n->out.len = (size_t)(o - n->out.data);
+    return DPL_OK;
+}
+
+static int decompose(dpl_normalizer *n, const unsigned char *s, size_t len,
+                     utf8proc_ssize_t *count)
+{
+    for (;;) {
+        utf8proc_ssize_t need = utf8proc_decompose(s, (utf8proc_ssize_t)len, n->cps,
+                                                   (utf8proc_ssize_t)n->cps_cap,
+                                                   n->decompose_options);
+        if (need < 0)
+            return need == UTF8PROC_ERROR_NOMEM ? DPL_ENOMEM : DPL_EINVAL;
+        if ((size_t)need <= n->cps_cap) {
+            *count = need;
+            return DPL_OK;
+        }
+        DPL_TRY(dpl__grow((void **)&n->cps, &n->cps_cap, (size_t)need + 1, sizeof *n->cps));
+    }
+}
+
+static utf8proc_ssize_t strip_marks(utf8proc_int32_t *cps, utf8proc_ssize_t count)
+{
+    utf8proc_ssize_t kept = 0;
+    for (utf8proc_ssize_t i = 0; i < count; i++)
+        if (!is_strippable_mark(cps[i]))
+            cps[kept++] = cps[i];
+    return kept;
+}
+
+static int normalize_segment(dpl_normalizer *n, const unsigned char *s, size_t len)
+{
+    utf8proc_ssize_t count;
+    DPL_TRY(decompose(n, s, len, &count));
+    if (n->flags & DPL_NORM_STRIPMARK)
+        count = strip_marks(n->cps, count);
+    count = utf8proc_normalize_utf32(n->cps, count, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+    if (count < 0)
+        return DPL_EINVAL;
+    DPL_TRY(dpl__buf_reserve(&n->out, (size_t)count * 4 + 2));
+    for (utf8proc_ssize_t i = 0; i < count; i++)
+        emit_spaced(n, spacing_map(n->flags, n->cps[i]));
+    return DPL_OK;
+}
+
+/* A code point before which a segment may end: nothing after the cut can combine with
+ * what is before it, because the code point is a starter that never is the second half
+ * of a canonical composition (spaces, punctuation, symbols, digits, Han, Hangul
+ * syllables). */
+static int is_safe_cut(utf8proc_int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_PO:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_SM:
+    case UTF8PROC_CATEGORY_SO:
+        return 1;
+    default:
+        return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3);
+    }
+}
+
+/* End of the non-ASCII segment that starts at `start` (the run of non-ASCII bytes ends
+ * at `run_end`). Cuts only at code point boundaries. */
+static size_t segment_end(const unsigned char *s, size_t start, size_t run_end)
+{
+    if (run_end - start <= SEGMENT_TARGET_BYTES)
+        return run_end;
+    size_t i = start + SEGMENT_TARGET_BYTES;
+    size_t limit = start + SEGMENT_HARD_LIMIT < run_end ? start + SEGMENT_HARD_LIMIT : run_end;
+    while (i < limit && (s[i] & 0xC0) == 0x80)
+        i++;
+    while (i < limit) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(run_end - i), &cp);
+        if (k <= 0 || is_safe_cut(cp))
+            return i;
+        i += (size_t)k;
+    }
+    return limit;
+}
+
+static size_t ascii_run(const unsigned char *s, size_t i, size_t len)
+{
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+static size_t non_ascii_run(const unsigned char *s, size_t i, size_t len)
+{
+    while (i < len && s[i] >= 0x80)
+        i++;
+    return i;
+}
+
+static int normalize_valid(dpl_normalizer *n, const unsigned char *s, size_t len)
+{
+    int fast = !(n->flags & DPL_NORM_NO_ASCII_FAST_PATH);
+    size_t i = 0;
+    while (i < len) {
+        size_t ascii_end = fast ? ascii_run(s, i, len) : i;
+        /* Leave the last ASCII byte before non-ASCII text to the slow path: it may be
+         * the base of a combining mark. */
+        size_t fast_end = (ascii_end < len && ascii_end > i) ? ascii_end - 1 : ascii_end;
+        if (fast_end > i)
+            DPL_TRY(normalize_ascii(n, s + i, fast_end - i));
+        i = fast_end;
+        if (i >= len)
+            break;
+        size_t run_end = fast ? non_ascii_run(s, ascii_end, len) : len;
+        size_t end = segment_end(s, i, run_end);
+        DPL_TRY(normalize_segment(n, s + i, end - i));
+        i = end;
+    }
+    return DPL_OK;
+}
+
+int dpl_normalize(dpl_normalizer *n, const char *text, size_t len, const char **out,
+                  size_t *out_len, size_t *replaced)
+{
+    if (!n || (!text && len) || !out || !out_len)
+        return DPL_EINVAL;
+    size_t fixes = 0;
+    if (dpl__utf8_valid_prefix(text, len) != len) {
+        dpl__buf_clear(&n->repaired);
+        DPL_TRY(dpl__utf8_sanitize(text, len, &n->repaired, &fixes));
+        text = n->repaired.data;
+        len = n->repaired.len;
+    }
+    dpl__buf_clear(&n->out);
+    DPL_TRY(dpl__buf_reserve(&n->out, len + 1));
+    n->pending_space = 0;
+    DPL_TRY(normalize_valid(n, (const unsigned char *)text, len));
+    n->out.data[n->out.len] = '\0';
+    *out = n->out.data;
+    *out_len = n->out.len;
+    if (replaced)
+        *replaced = fixes;
+    return DPL_OK;
+}

@@ -1,0 +1,118 @@
+/* Word tokenization by Unicode general category (utf8proc) and script (ICU).
+ *
+ * A word is a maximal run of letters, marks, numbers and connector punctuation. Scripts
+ * written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Khmer,
+ * Myanmar) would make a whole sentence one "word", so each of their characters, with the
+ * marks that follow it, is a token of its own; dictionary segmentation for them belongs to
+ * the later script stage. */
+#include "common/common.h"
+
+#include <unicode/uscript.h>
+#include <utf8proc.h>
+
+static int is_word_category(utf8proc_int32_t cp)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int is_mark(utf8proc_int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
+static int is_unspaced_script(utf8proc_int32_t cp)
+{
+    if (cp < 0x0E00)
+        return 0; /* below Thai: no script written without spaces */
+    UErrorCode err = U_ZERO_ERROR;
+    UScriptCode script = uscript_getScript(cp, &err);
+    if (U_FAILURE(err))
+        return 0;
+    switch (script) {
+    case USCRIPT_HAN:
+    case USCRIPT_HIRAGANA:
+    case USCRIPT_KATAKANA:
+    case USCRIPT_THAI:
+    case USCRIPT_LAO:
+    case USCRIPT_KHMER:
+    case USCRIPT_MYANMAR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Decode one code point at s[i]; ASCII without a call. Invalid bytes give -1, length 1. */
+static size_t decode(const unsigned char *s, size_t i, size_t len, utf8proc_int32_t *cp)
+{
+    if (s[i] < 0x80) {
+        *cp = s[i];
+        return 1;
+    }
+    utf8proc_ssize_t n = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), cp);
+    if (n <= 0) {
+        *cp = -1;
+        return 1;
+    }
+    return (size_t)n;
+}
+
+static int is_ascii_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t count = 0, i = 0;
+    size_t start = 0;
+    int in_word = 0;
+    while (i < len) {
+        utf8proc_int32_t cp;
+        size_t n = decode(s, i, len, &cp);
+        int word = cp >= 0 && (cp < 0x80 ? is_ascii_word_byte((unsigned char)cp)
+                                         : is_word_category(cp));
+        int alone = word && cp >= 0x80 && is_unspaced_script(cp);
+        /* A mark continues the current token whatever its script. */
+        if (in_word && cp >= 0x80 && is_mark(cp)) {
+            i += n;
+            continue;
+        }
+        if (in_word && (!word || alone || in_word == 2)) {
+            if (count < cap)
+                tokens[count] = (dpl_token){start, i - start};
+            count++;
+            in_word = 0;
+        }
+        if (word && !in_word) {
+            start = i;
+            in_word = alone ? 2 : 1;
+        }
+        i += n;
+    }
+    if (in_word) {
+        if (count < cap)
+            tokens[count] = (dpl_token){start, i - start};
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,62 @@
+/* UTF-8 validation and repair. utf8proc decides what is valid; this file only finds the
+ * invalid spots quickly and replaces them, so that every later stage sees valid text. */
+#include "text/text.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+static size_t ascii_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    /* Eight bytes at a time: any high bit means a non-ASCII byte in the word. */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull)
+            break;
+    }
+    while (i < len && s[i] < 0x80)
+        i++;
+    return i;
+}
+
+size_t dpl__utf8_valid_prefix(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        i += ascii_prefix(u + i, len - i);
+        if (i >= len)
+            break;
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return i;
+        i += (size_t)n;
+    }
+    return len;
+}
+
+static const char replacement_char[] = "\xEF\xBF\xBD"; /* U+FFFD */
+
+int dpl__utf8_sanitize(const char *s, size_t len, dpl__buf *out, size_t *replaced)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, count = 0;
+    while (i < len) {
+        size_t valid = dpl__utf8_valid_prefix(s + i, len - i);
+        DPL_TRY(dpl__buf_append(out, s + i, valid));
+        i += valid;
+        if (i >= len)
+            break;
+        /* Skip the invalid byte and the continuation bytes that dangle after it. */
+        i++;
+        while (i < len && (u[i] & 0xC0) == 0x80)
+            i++;
+        DPL_TRY(dpl__buf_append(out, replacement_char, 3));
+        count++;
+    }
+    if (replaced)
+        *replaced = count;
+    return DPL_OK;
+}
