@@ -1,0 +1,174 @@
+/* Normalization: each flag, the scripts we care about, invalid UTF-8, and the ASCII fast
+ * path against the general path. */
+#include "check.h"
+#include "doppel.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static char *norm_with(unsigned flags, const char *in, size_t len)
+{
+    dpl_normalizer *n = dpl_normalizer_create(flags);
+    const char *out;
+    size_t out_len;
+    char *copy = NULL;
+    if (n && dpl_normalize(n, in, len, &out, &out_len, NULL) == DPL_OK) {
+        copy = malloc(out_len + 1);
+        memcpy(copy, out, out_len + 1);
+    }
+    dpl_normalizer_free(n);
+    return copy;
+}
+
+static void expect(unsigned flags, const char *in, const char *want)
+{
+    char *got = norm_with(flags, in, strlen(in));
+    CHECK_EQ_STR(got, want);
+    if (got && strcmp(got, want) != 0)
+        fprintf(stderr, "  input: \"%s\"\n", in);
+    free(got);
+}
+
+static void test_defaults(void)
+{
+    expect(0, "Hello,   World!\n", "hello world");
+    expect(0, "  leading and trailing  ", "leading and trailing");
+    expect(0, "", "");
+    expect(0, "...!!!", "");
+    /* NFKC: fullwidth letters, ligatures, superscripts */
+    expect(0, "\xEF\xBC\xA8\xEF\xBD\x85\xEF\xBD\x8C\xEF\xBD\x8C\xEF\xBD\x8F", "hello"); /* Ｈｅｌｌｏ */
+    expect(0, "\xEF\xAC\x81nance", "finance");               /* ﬁnance */
+    expect(0, "x\xC2\xB2", "x2");                             /* x² */
+    /* case folding beyond ASCII */
+    expect(0, "Stra\xC3\x9F" "e", "strasse");                 /* Straße */
+    expect(0, "\xCE\x9F\xCE\x94\xCE\x8C\xCE\xA3", "οδοσ");   /* ΟΔΌΣ -> final-sigma folded, tonos stripped */
+    expect(0, "\xD0\x9C\xD0\x9E\xD0\xA1\xD0\x9A\xD0\x92\xD0\x90", "москва"); /* МОСКВА */
+    /* diacritics, precomposed and decomposed, give the same text */
+    expect(0, "caf\xC3\xA9", "cafe");
+    expect(0, "cafe\xCC\x81", "cafe");
+    expect(0, "\xC3\x85ngstr\xC3\xB6m", "angstrom");
+    /* Hebrew points and Arabic vowel marks are removed */
+    expect(0, "\xD7\xA9\xD6\xB8\xD7\x9C\xD7\x95\xD6\xB9\xD7\x9D", "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D");
+    expect(0, "\xD9\x83\xD9\x8E\xD8\xAA\xD9\x8E\xD8\xA8\xD9\x8E", "\xD9\x83\xD8\xAA\xD8\xA8");
+    /* Devanagari vowel signs spell words: kept */
+    expect(0, "\xE0\xA4\x95\xE0\xA4\xBF\xE0\xA4\xA4\xE0\xA4\xBE\xE0\xA4\xAC",
+           "\xE0\xA4\x95\xE0\xA4\xBF\xE0\xA4\xA4\xE0\xA4\xBE\xE0\xA4\xAC");
+    /* CJK passes through; its punctuation folds to a space */
+    expect(0, "\xE6\x96\xB0\xE9\x97\xBB\xE3\x80\x82\xE6\x8A\xA5\xE9\x81\x93",
+           "\xE6\x96\xB0\xE9\x97\xBB \xE6\x8A\xA5\xE9\x81\x93"); /* 新闻。报道 */
+    /* quotes and dashes of all kinds fold away */
+    expect(0, "\xE2\x80\x9CQuoted\xE2\x80\x9D \xE2\x80\x94 text", "quoted text");
+    /* soft hyphen and zero-width space are default-ignorable: removed */
+    expect(0, "co\xC2\xADop\xE2\x80\x8B" "eration", "cooperation");
+    /* no-break space and ideographic space are white space */
+    expect(0, "a\xC2\xA0" "b\xE3\x80\x80" "c", "a b c");
+}
+
+static void test_flags_off(void)
+{
+    unsigned all = DPL_NORM_DEFAULT;
+    expect(all & ~(unsigned)DPL_NORM_CASEFOLD, "Hello World", "Hello World");
+    expect(all & ~(unsigned)DPL_NORM_PUNCT, "Hello, world!", "hello, world!");
+    expect(all & ~(unsigned)DPL_NORM_WHITESPACE, " a  b\n", " a  b\n");
+    expect(all & ~(unsigned)DPL_NORM_WHITESPACE, "a,b", "a b");
+    expect(all & ~(unsigned)DPL_NORM_STRIPMARK, "caf\xC3\xA9", "caf\xC3\xA9");
+    /* without STRIPMARK, decomposed input is still composed (NFC at least) */
+    expect(all & ~(unsigned)DPL_NORM_STRIPMARK, "cafe\xCC\x81", "caf\xC3\xA9");
+    /* without NFKC, compatibility forms stay (case folding alone still expands the
+     * ligature, as Unicode's full case folding says) */
+    expect(all & ~(unsigned)(DPL_NORM_NFKC | DPL_NORM_CASEFOLD), "\xEF\xAC\x81", "\xEF\xAC\x81");
+    expect(all & ~(unsigned)DPL_NORM_NFKC, "\xEF\xAC\x81", "fi");
+    expect(all & ~(unsigned)DPL_NORM_NFKC, "\xEF\xBC\xA8", "\xEF\xBD\x88"); /* Ｈ -> ｈ */
+    expect(DPL_NORM_CASEFOLD, "A\tB", "a\tb");
+}
+
+static void test_invalid_utf8(void)
+{
+    dpl_normalizer *n = dpl_normalizer_create(0);
+    const char *out;
+    size_t len, replaced = 99;
+    /* a stray continuation byte, an overlong '/', a surrogate, a truncated sequence */
+    static const char bad[] = "a\x80" "b \xC0\xAF c\xED\xA0\x80" "d \xE2\x82";
+    CHECK_EQ_INT(dpl_normalize(n, bad, sizeof bad - 1, &out, &len, &replaced), DPL_OK);
+    CHECK_EQ_INT(replaced, 4);
+    CHECK_EQ_STR(out, "a\xEF\xBF\xBD" "b \xEF\xBF\xBD c\xEF\xBF\xBD" "d \xEF\xBF\xBD");
+    CHECK_EQ_INT(dpl_normalize(n, "ok", 2, &out, &len, &replaced), DPL_OK);
+    CHECK_EQ_INT(replaced, 0);
+    CHECK_EQ_INT(dpl_normalize(NULL, "ok", 2, &out, &len, NULL), DPL_EINVAL);
+    dpl_normalizer_free(n);
+    dpl_normalizer_free(NULL);
+}
+
+static uint64_t rng(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* Random text mixing ASCII with accents, combining marks after ASCII letters, Cyrillic,
+ * Han, fullwidth forms and punctuation: the fast path must agree with the general one. */
+static void test_fast_path_matches_general_path(void)
+{
+    static const char *const pieces[] = {"A", "b", "Z", " ", "  ", "\n", ",", ".", "-", "'",
+        "\"", "0", "9", "_", "\t", "e\xCC\x81", "\xC3\xA9", "\xD0\x96", "\xE4\xB8\xAD",
+        "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F" "e", "\xCC\x88", "~", "$"};
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    dpl_normalizer *fast = dpl_normalizer_create(DPL_NORM_DEFAULT);
+    dpl_normalizer *slow = dpl_normalizer_create(DPL_NORM_DEFAULT | DPL_NORM_NO_ASCII_FAST_PATH);
+    char text[512];
+    int mismatches = 0;
+    for (int round = 0; round < 5000; round++) {
+        size_t len = 0;
+        int count = (int)(rng(&seed) % 40);
+        for (int i = 0; i < count; i++) {
+            const char *p = pieces[rng(&seed) % (sizeof pieces / sizeof *pieces)];
+            size_t n = strlen(p);
+            memcpy(text + len, p, n);
+            len += n;
+        }
+        const char *a, *b;
+        size_t alen, blen;
+        dpl_normalize(fast, text, len, &a, &alen, NULL);
+        char *copy = malloc(alen + 1);
+        memcpy(copy, a, alen + 1);
+        dpl_normalize(slow, text, len, &b, &blen, NULL);
+        if (alen != blen || memcmp(copy, b, alen) != 0)
+            mismatches++;
+        free(copy);
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    dpl_normalizer_free(fast);
+    dpl_normalizer_free(slow);
+}
+
+/* A long run of non-ASCII text is cut into segments; the result must equal normalizing
+ * the pieces separately wherever they join at a safe point, and stay valid. */
+static void test_long_non_ascii_document(void)
+{
+    const char *word = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82\xE3\x80\x81"; /* Привет、 */
+    size_t wlen = strlen(word), reps = 100000;
+    char *big = malloc(wlen * reps);
+    for (size_t i = 0; i < reps; i++)
+        memcpy(big + i * wlen, word, wlen);
+    dpl_normalizer *n = dpl_normalizer_create(0);
+    const char *out;
+    size_t len;
+    CHECK_EQ_INT(dpl_normalize(n, big, wlen * reps, &out, &len, NULL), DPL_OK);
+    /* "привет " per word, the last space trimmed */
+    CHECK_EQ_INT(len, reps * 13 - 1);
+    CHECK(memcmp(out, "\xD0\xBF\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82 ", 13) == 0);
+    dpl_normalizer_free(n);
+    free(big);
+}
+
+int main(void)
+{
+    test_defaults();
+    test_flags_off();
+    test_invalid_utf8();
+    test_fast_path_matches_general_path();
+    test_long_non_ascii_document();
+    return check_report("test_normalize");
+}

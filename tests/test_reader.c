@@ -1,0 +1,316 @@
+/* The reader: folder walking order, hidden entries, JSONL details (custom fields, BOM,
+ * CRLF, blank lines, no final newline), gzip and zstd (whole, concatenated, truncated,
+ * corrupt), size limits, unreadable entries. Fixtures are written into a fresh temporary
+ * folder. */
+#define _GNU_SOURCE
+#include "check.h"
+#include "doppel.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+static char root[256];
+
+static void write_file(const char *rel, const void *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void write_str(const char *rel, const char *s)
+{
+    write_file(rel, s, strlen(s));
+}
+
+static size_t gzip_bytes(const char *s, unsigned char *out, size_t cap)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (unsigned char *)s;
+    z.avail_in = (uInt)strlen(s);
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    deflate(&z, Z_FINISH);
+    size_t n = z.total_out;
+    deflateEnd(&z);
+    return n;
+}
+
+static char *path_of(const char *rel)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    return path;
+}
+
+typedef struct seen {
+    int n;
+    char ids[32][128];
+    int errors[32];
+    char msgs[32][512];
+    uint64_t lines[32];
+    char texts[32][128];
+} seen;
+
+static int read_all(const char *rel, const dpl_reader_options *opts, seen *s)
+{
+    dpl_reader *r = dpl_reader_create(opts);
+    int rc = dpl_reader_add(r, rel ? path_of(rel) : root);
+    memset(s, 0, sizeof *s);
+    dpl_record rec;
+    while (rc == DPL_OK && (rc = dpl_reader_next(r, &rec)) == DPL_OK && s->n < 32) {
+        snprintf(s->ids[s->n], 128, "%s", rec.id);
+        s->errors[s->n] = rec.error;
+        snprintf(s->msgs[s->n], 512, "%s", rec.error_msg ? rec.error_msg : "");
+        snprintf(s->texts[s->n], 128, "%.*s", (int)(rec.text_len > 100 ? 100 : rec.text_len),
+                 rec.text);
+        s->lines[s->n] = rec.line;
+        s->n++;
+    }
+    dpl_reader_free(r);
+    return rc == DPL_EEOF ? DPL_OK : rc;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static void test_folder_order_and_hidden(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/tree", root);
+    mkdir(dir, 0777);
+    strcat(dir, "/sub");
+    mkdir(dir, 0777);
+    snprintf(dir, sizeof dir, "%s/tree/.git", root);
+    mkdir(dir, 0777);
+    write_str("tree/b.txt", "bee");
+    write_str("tree/a.txt", "ay");
+    write_str("tree/sub/c.txt", "sea");
+    write_str("tree/.hidden.txt", "no");
+    write_str("tree/.git/config", "no");
+    seen s;
+    CHECK_EQ_INT(read_all("tree", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 3);
+    CHECK(ends_with(s.ids[0], "tree/a.txt"));
+    CHECK(ends_with(s.ids[1], "tree/b.txt"));
+    CHECK(ends_with(s.ids[2], "tree/sub/c.txt"));
+    CHECK_EQ_STR(s.texts[2], "sea");
+    dpl_reader_options o;
+    dpl_reader_options_init(&o);
+    o.include_hidden = 1;
+    CHECK_EQ_INT(read_all("tree", &o, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 5);
+}
+
+static void test_jsonl_details(void)
+{
+    /* BOM, CRLF, a blank line, custom fields, integer id, missing id, no final newline */
+    write_str("fields.jsonl", "\xEF\xBB\xBF{\"doc\":\"d1\",\"body\":\"one\"}\r\n"
+                              "\n   \n"
+                              "{\"doc\":7,\"body\":\"two\",\"lang\":\"en\"}\n"
+                              "{\"body\":\"three\"}");
+    dpl_reader_options o;
+    dpl_reader_options_init(&o);
+    o.id_field = "doc";
+    o.text_field = "body";
+    seen s;
+    CHECK_EQ_INT(read_all("fields.jsonl", &o, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 3);
+    CHECK_EQ_STR(s.ids[0], "d1");
+    CHECK_EQ_INT(s.errors[0], DPL_OK);
+    CHECK_EQ_STR(s.texts[0], "one");
+    CHECK_EQ_STR(s.ids[1], "7");
+    CHECK_EQ_INT(s.lines[1], 4);
+    CHECK(ends_with(s.ids[2], "fields.jsonl:5"));
+    CHECK_EQ_STR(s.texts[2], "three");
+}
+
+static void test_bad_records(void)
+{
+    write_str("bad.jsonl", "{\"id\":\"a\",\"text\":\"fine\"}\n"
+                           "{\"id\":\"b\",\"text\":\"trunc\n"
+                           "[1,2]\n"
+                           "{\"id\":\"c\"}\n"
+                           "{\"id\":\"d\",\"text\":null}\n"
+                           "{\"id\":[1],\"text\":\"x\"}\n"
+                           "{\"id\":\"e\",\"text\":\"\"}\n"
+                           "{\"id\":\"f\",\"text\":\"a\\u0000b\"}\n"
+                           "{\"id\":\"g\",\"text\":\"x\"} trailing\n"
+                           "{\"id\":\"h\",\"text\":\"ok\",\"lang\":5}\n");
+    seen s;
+    CHECK_EQ_INT(read_all("bad.jsonl", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 10);
+    CHECK_EQ_INT(s.errors[0], DPL_OK);
+    CHECK_EQ_INT(s.errors[1], DPL_EJSON);
+    CHECK(strstr(s.msgs[1], "bad.jsonl:2: malformed JSON") != NULL);
+    CHECK_EQ_INT(s.errors[2], DPL_EJSON);
+    CHECK(strstr(s.msgs[2], "not a JSON object") != NULL);
+    CHECK_EQ_INT(s.errors[3], DPL_EFIELD);
+    CHECK(strstr(s.msgs[3], "missing field \"text\"") != NULL);
+    CHECK_EQ_INT(s.errors[4], DPL_EFIELD);
+    CHECK_EQ_INT(s.errors[5], DPL_EFIELD);
+    CHECK(strstr(s.msgs[5], "field \"id\" is array") != NULL);
+    CHECK_EQ_INT(s.errors[6], DPL_EEMPTY);
+    CHECK_EQ_INT(s.errors[7], DPL_ENUL);
+    CHECK_EQ_INT(s.errors[8], DPL_EJSON);
+    CHECK(strstr(s.msgs[8], "after the JSON value") != NULL);
+    CHECK_EQ_INT(s.errors[9], DPL_EFIELD);
+}
+
+static void test_invalid_utf8_is_replaced(void)
+{
+    write_str("latin1.txt", "caf\xE9 au lait");
+    dpl_reader *r = dpl_reader_create(NULL);
+    dpl_record rec;
+    CHECK_EQ_INT(dpl_reader_add(r, path_of("latin1.txt")), DPL_OK);
+    CHECK_EQ_INT(dpl_reader_next(r, &rec), DPL_OK);
+    CHECK_EQ_INT(rec.error, DPL_OK);
+    CHECK(rec.flags & DPL_RECORD_UTF8_REPLACED);
+    CHECK_EQ_INT(rec.utf8_replaced, 1);
+    CHECK_EQ_STR(rec.text, "caf\xEF\xBF\xBD au lait");
+    CHECK_EQ_INT(dpl_reader_next(r, &rec), DPL_EEOF);
+    dpl_reader_free(r);
+}
+
+static void test_compressed(void)
+{
+    const char *jsonl = "{\"id\":\"z1\",\"text\":\"one\"}\n{\"id\":\"z2\",\"text\":\"two\"}\n";
+    unsigned char gz[512], both[1024];
+    size_t n = gzip_bytes(jsonl, gz, sizeof gz);
+    write_file("c.jsonl.gz", gz, n);
+    /* concatenated gzip members, as `cat a.gz b.gz` makes */
+    memcpy(both, gz, n);
+    memcpy(both + n, gz, n);
+    write_file("twice.jsonl.gz", both, 2 * n);
+    /* a truncated one */
+    write_file("cut.jsonl.gz", gz, n - 10);
+    /* zstd, whole and cut */
+    unsigned char zs[512];
+    size_t zn = ZSTD_compress(zs, sizeof zs, jsonl, strlen(jsonl), 3);
+    write_file("c.jsonl.zst", zs, zn);
+    write_file("cut.jsonl.zst", zs, zn - 4);
+    /* corrupt gzip: a valid header, then garbage */
+    unsigned char corrupt[64];
+    memcpy(corrupt, gz, 10);
+    memset(corrupt + 10, 0xFF, 54);
+    write_file("bad.jsonl.gz", corrupt, sizeof corrupt);
+    /* a gzipped text file recognized by its magic, whatever its name */
+    const char *text = "plain words inside gzip";
+    n = gzip_bytes(text, gz, sizeof gz);
+    write_file("doc.txt", gz, n);
+
+    seen s;
+    CHECK_EQ_INT(read_all("c.jsonl.gz", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_STR(s.ids[1], "z2");
+    CHECK_EQ_INT(read_all("twice.jsonl.gz", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 4);
+    CHECK_EQ_INT(read_all("cut.jsonl.gz", NULL, &s), DPL_OK);
+    CHECK(s.n >= 1);
+    CHECK_EQ_INT(s.errors[s.n - 1], DPL_ETRUNCATED);
+    CHECK(strstr(s.msgs[s.n - 1], "truncated gzip") != NULL);
+    CHECK(strstr(s.msgs[s.n - 1], "is lost") != NULL);
+    CHECK_EQ_INT(read_all("c.jsonl.zst", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_STR(s.texts[0], "one");
+    CHECK_EQ_INT(read_all("cut.jsonl.zst", NULL, &s), DPL_OK);
+    CHECK(s.n >= 1);
+    CHECK_EQ_INT(s.errors[s.n - 1], DPL_ETRUNCATED);
+    CHECK_EQ_INT(read_all("bad.jsonl.gz", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.errors[0], DPL_ECORRUPT);
+    CHECK_EQ_INT(read_all("doc.txt", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_STR(s.texts[0], text);
+}
+
+static void test_size_limit(void)
+{
+    char big[5000];
+    memset(big, 'x', sizeof big);
+    write_file("big.txt", big, sizeof big);
+    char line[6000];
+    int n = snprintf(line, sizeof line, "{\"id\":\"big\",\"text\":\"%.*s\"}\n{\"id\":\"small\",\"text\":\"s\"}\n",
+                     4000, big);
+    write_file("big.jsonl", line, (size_t)n);
+    dpl_reader_options o;
+    dpl_reader_options_init(&o);
+    o.max_doc_bytes = 1000;
+    seen s;
+    CHECK_EQ_INT(read_all("big.txt", &o, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.errors[0], DPL_ETOOBIG);
+    CHECK_EQ_INT(read_all("big.jsonl", &o, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_INT(s.errors[0], DPL_ETOOBIG);
+    CHECK_EQ_INT(s.errors[1], DPL_OK);
+    CHECK_EQ_STR(s.ids[1], "small");
+}
+
+static void test_unreadable(void)
+{
+    dpl_reader *r = dpl_reader_create(NULL);
+    CHECK_EQ_INT(dpl_reader_add(r, path_of("does-not-exist")), DPL_ENOENT);
+    CHECK_EQ_INT(dpl_reader_add(r, ""), DPL_EINVAL);
+    dpl_reader_free(r);
+    /* inside a folder: a dangling link, a file whose reads fail, and a link loop each
+     * become one error record, and the good file is still read */
+    char dir[300], link[400];
+    snprintf(dir, sizeof dir, "%s/odd", root);
+    mkdir(dir, 0777);
+    write_str("odd/good.txt", "good");
+    snprintf(link, sizeof link, "%s/dangling.txt", dir);
+    CHECK(symlink("/nonexistent/target", link) == 0);
+    snprintf(link, sizeof link, "%s/failing.txt", dir);
+    CHECK(symlink("/proc/self/mem", link) == 0); /* open works, read fails with EIO */
+    snprintf(link, sizeof link, "%s/loop", dir);
+    CHECK(symlink(".", link) == 0);
+    seen s;
+    CHECK_EQ_INT(read_all("odd", NULL, &s), DPL_OK);
+    int good = 0, errors = 0;
+    for (int i = 0; i < s.n; i++) {
+        good += s.errors[i] == DPL_OK;
+        errors += s.errors[i] != DPL_OK;
+        if (s.errors[i] != DPL_OK)
+            CHECK(strstr(s.msgs[i], "odd/") != NULL);
+    }
+    CHECK_EQ_INT(good, 1);
+    CHECK_EQ_INT(errors, 3);
+}
+
+static void remove_root(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/doppel-test-reader.XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    test_folder_order_and_hidden();
+    test_jsonl_details();
+    test_bad_records();
+    test_invalid_utf8_is_replaced();
+    test_compressed();
+    test_size_limit();
+    test_unreadable();
+    remove_root();
+    return check_report("test_reader");
+}
