@@ -1,0 +1,401 @@
+/* End-to-end tests of the doppel command: each test builds its inputs in a temporary
+ * folder, runs the real binary through the shell, and checks exit codes, messages and the
+ * JSON outputs (parsed with json-c).
+ *
+ * Usage: test_cli DOPPEL_BINARY */
+#define _GNU_SOURCE
+#include "check.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *doppel;
+static char root[256];
+
+/* Run a shell command in `root`; returns the exit code. */
+static int run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(cmd, sizeof cmd, "cd '%s' && ", root);
+    vsnprintf(cmd + n, sizeof cmd - (size_t)n, fmt, ap);
+    va_end(ap);
+    int status = system(cmd);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static char *slurp(const char *rel, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)size + 1);
+    size_t got = fread(buf, 1, (size_t)size, f);
+    buf[got] = '\0';
+    fclose(f);
+    if (len)
+        *len = got;
+    return buf;
+}
+
+static void put(const char *rel, const char *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void puts_file(const char *rel, const char *s)
+{
+    put(rel, s, strlen(s));
+}
+
+/* The manifest, one parsed object per line. */
+typedef struct manifest {
+    struct json_object **lines;
+    int n;
+} manifest;
+
+static manifest load_manifest(const char *rel)
+{
+    manifest m = {0};
+    char *text = slurp(rel, NULL);
+    if (!text)
+        return m;
+    int cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (m.n == cap) {
+            cap = cap ? cap * 2 : 64;
+            m.lines = realloc(m.lines, (size_t)cap * sizeof *m.lines);
+        }
+        m.lines[m.n++] = json_tokener_parse(line);
+    }
+    free(text);
+    return m;
+}
+
+static void free_manifest(manifest *m)
+{
+    for (int i = 0; i < m->n; i++)
+        json_object_put(m->lines[i]);
+    free(m->lines);
+    memset(m, 0, sizeof *m);
+}
+
+static const char *field(const manifest *m, int i, const char *key)
+{
+    struct json_object *v;
+    if (i >= m->n || !m->lines[i] || !json_object_object_get_ex(m->lines[i], key, &v))
+        return "";
+    return json_object_get_string(v);
+}
+
+static int count_status(const manifest *m, const char *status)
+{
+    int n = 0;
+    for (int i = 0; i < m->n; i++)
+        n += strcmp(field(m, i, "status"), status) == 0;
+    return n;
+}
+
+static int find_id(const manifest *m, const char *id)
+{
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(field(m, i, "id"), id) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+static void test_usage_errors(void)
+{
+    CHECK_EQ_INT(run("%s >/dev/null 2>&1", doppel), 2);
+    CHECK_EQ_INT(run("%s frobnicate 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe --bogus x 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe --keep oldest x 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe --threads 0 x 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s --help >/dev/null", doppel), 0);
+    CHECK_EQ_INT(run("%s version > version.txt", doppel), 0);
+    char *v = slurp("version.txt", NULL);
+    CHECK(v && strstr(v, "Unicode") && strstr(v, "ICU"));
+    free(v);
+    /* a missing input fails fast, names the file, and writes nothing */
+    CHECK_EQ_INT(run("%s dedupe -m typo.manifest no-such-file 2> err.txt", doppel), 2);
+    char *err = slurp("err.txt", NULL);
+    CHECK(err && strstr(err, "no-such-file") && strstr(err, "No such file"));
+    free(err);
+    CHECK(access("typo.manifest", F_OK) != 0);
+}
+
+static void test_exact_duplicates_and_outputs(void)
+{
+    puts_file("in.jsonl",
+              "{\"id\":\"a\",\"text\":\"The Quick brown fox.\"}\n"
+              "{\"id\":\"b\",\"text\":\"the quick   brown fox\"}\n"
+              "{\"id\":\"c\",\"text\":\"Something else\"}\n"
+              "{\"id\":\"d\",\"text\":\"THE QUICK BROWN FOX!!! and more words here\"}\n"
+              "{\"id\":\"e\",\"text\":\"\\u201cthe quick brown fox\\u201d\"}\n");
+    CHECK_EQ_INT(run("%s dedupe -q -m m.jsonl -p p.jsonl -o out.jsonl in.jsonl", doppel), 0);
+    manifest m = load_manifest("m.jsonl");
+    CHECK_EQ_INT(m.n, 5);
+    CHECK_EQ_STR(field(&m, 0, "status"), "kept");
+    CHECK_EQ_STR(field(&m, 1, "status"), "duplicate");
+    CHECK_EQ_STR(field(&m, 1, "kind"), "exact");
+    CHECK_EQ_STR(field(&m, 1, "rep"), "a");
+    CHECK_EQ_STR(field(&m, 1, "source"), "in.jsonl");
+    CHECK_EQ_STR(field(&m, 1, "line"), "2");
+    CHECK_EQ_STR(field(&m, 2, "status"), "kept");
+    CHECK_EQ_STR(field(&m, 3, "status"), "kept");
+    CHECK_EQ_STR(field(&m, 4, "rep"), "a");
+    free_manifest(&m);
+    manifest p = load_manifest("p.jsonl");
+    CHECK_EQ_INT(p.n, 2);
+    CHECK_EQ_STR(field(&p, 0, "a"), "a");
+    CHECK_EQ_STR(field(&p, 0, "b"), "b");
+    CHECK_EQ_STR(field(&p, 1, "b"), "e");
+    CHECK_EQ_STR(field(&p, 1, "kind"), "exact");
+    free_manifest(&p);
+    /* the corpus keeps the lines of a, c and d byte for byte */
+    char *out = slurp("out.jsonl", NULL);
+    CHECK_EQ_STR(out, "{\"id\":\"a\",\"text\":\"The Quick brown fox.\"}\n"
+                      "{\"id\":\"c\",\"text\":\"Something else\"}\n"
+                      "{\"id\":\"d\",\"text\":\"THE QUICK BROWN FOX!!! and more words here\"}\n");
+    free(out);
+
+    /* --keep longest keeps e (its raw line is the longest of its cluster) */
+    CHECK_EQ_INT(run("%s dedupe -q --keep longest -m m2.jsonl in.jsonl", doppel), 0);
+    m = load_manifest("m2.jsonl");
+    CHECK_EQ_STR(field(&m, 0, "status"), "duplicate");
+    CHECK_EQ_STR(field(&m, 0, "rep"), "e");
+    CHECK_EQ_STR(field(&m, 4, "status"), "kept");
+    free_manifest(&m);
+
+    /* standard input, compressed, with the corpus written from a spool */
+    CHECK_EQ_INT(run("gzip -c in.jsonl | %s dedupe -q -m m3.jsonl -o out3.jsonl -", doppel), 0);
+    char *out3 = slurp("out3.jsonl", NULL);
+    out = slurp("out.jsonl", NULL);
+    CHECK(out && out3 && strcmp(out, out3) == 0);
+    free(out);
+    free(out3);
+    m = load_manifest("m3.jsonl");
+    CHECK_EQ_INT(m.n, 5);
+    CHECK_EQ_STR(field(&m, 0, "source"), "-");
+    free_manifest(&m);
+
+    /* the manifest to stdout, the summary to stderr */
+    CHECK_EQ_INT(run("%s dedupe -m - in.jsonl > so.jsonl 2> se.txt", doppel), 0);
+    m = load_manifest("so.jsonl");
+    CHECK_EQ_INT(m.n, 5);
+    free_manifest(&m);
+    char *summary = slurp("se.txt", NULL);
+    CHECK(summary && strstr(summary, "5 records read") && strstr(summary, "3 kept") &&
+          strstr(summary, "2 duplicates"));
+    free(summary);
+}
+
+static void test_text_folder_output(void)
+{
+    run("mkdir -p docs/sub && printf 'Hello world.' > docs/a.txt && printf 'HELLO  WORLD' > "
+        "docs/sub/b.txt && printf 'Other text' > docs/c.txt && gzip -c docs/c.txt > docs/d.txt.gz"
+        " && printf 'x' > docs/.hidden");
+    CHECK_EQ_INT(run("%s dedupe -q -m fm.jsonl -o folder-out docs", doppel), 0);
+    manifest m = load_manifest("fm.jsonl");
+    CHECK_EQ_INT(m.n, 4);
+    CHECK_EQ_STR(field(&m, 0, "id"), "docs/a.txt");
+    CHECK_EQ_STR(field(&m, 3, "status"), "duplicate"); /* sub/b.txt */
+    CHECK_EQ_STR(field(&m, 2, "status"), "duplicate"); /* d.txt.gz = c.txt */
+    free_manifest(&m);
+    CHECK(access("folder-out/a.txt", F_OK) == 0 || run("test -f folder-out/a.txt") == 0);
+    CHECK_EQ_INT(run("cmp -s docs/a.txt folder-out/a.txt"), 0);
+    CHECK_EQ_INT(run("cmp -s docs/c.txt folder-out/c.txt"), 0);
+    CHECK(run("test -e folder-out/sub/b.txt") != 0);
+    /* a second run replaces the folder, and no temporary is left behind */
+    CHECK_EQ_INT(run("%s dedupe -q -o folder-out docs/sub", doppel), 0);
+    CHECK_EQ_INT(run("test -f folder-out/b.txt && test ! -e folder-out/a.txt"), 0);
+    CHECK_EQ_INT(run("ls -a | grep -c doppel-tmp > tmpcount.txt; exit 0"), 0);
+    char *count = slurp("tmpcount.txt", NULL);
+    CHECK_EQ_STR(count, "0\n");
+    free(count);
+}
+
+static void test_failed_run_leaves_outputs_alone(void)
+{
+    puts_file("keep.txt", "old manifest");
+    /* the corpus folder cannot be created: the run fails before reading, and the old
+     * manifest is still there, untouched */
+    CHECK_EQ_INT(run("%s dedupe -q -m keep.txt -o no/such/dir/out docs 2> fail.txt", doppel), 2);
+    char *old = slurp("keep.txt", NULL);
+    CHECK_EQ_STR(old, "old manifest");
+    free(old);
+    char *err = slurp("fail.txt", NULL);
+    CHECK(err && strstr(err, "no/such/dir/out"));
+    free(err);
+}
+
+/* Every kind of bad input, in one run: the run completes (exit 0), every record is in the
+ * manifest exactly once, and each bad one carries the right reason. */
+static void test_bad_input_matrix(void)
+{
+    run("mkdir -p bad && cd bad && printf '' > empty.txt && printf '   \\n\\t ' > blank.txt && "
+        "printf 'bin\\000ary' > nul.txt && printf 'caf\\351 latin-1' > latin1.txt && "
+        "printf '\\357\\273\\277with BOM' > bom.txt && printf 'crlf\\r\\nlines\\r\\n' > crlf.txt && "
+        "ln -s /nonexistent dangling.txt && ln -s /proc/self/mem unreadable.txt && "
+        "printf '{\"id\":\"ok1\",\"text\":\"fine\"}\\n{\"id\":\"ok1\",\"text\":\"again\"}\\n"
+        "{bad json\\n{\"id\":\"t\",\"text\":7}\\n{\"id\":\"m\"}\\n\\n{\"id\":\"z\",\"text\":\"\"}\\n' > "
+        "records.jsonl && printf '{\"id\":\"g1\",\"text\":\"one\"}\\n{\"id\":\"g2\",\"text\":\"two\"}\\n' "
+        "| gzip -c | head -c 30 > truncated.jsonl.gz");
+    /* a 200 MB single document */
+    CHECK_EQ_INT(run("head -c 200000000 /dev/zero | tr '\\0' 'a' > bad/huge.txt"), 0);
+    CHECK_EQ_INT(run("%s dedupe -m bad.jsonl bad 2> bad-err.txt", doppel), 0);
+    manifest m = load_manifest("bad.jsonl");
+    /* 9 text files + 6 JSONL records (the blank line is not a record) + 1 record standing
+     * for the lost rest of the truncated file */
+    CHECK_EQ_INT(m.n, 16);
+    for (int i = 0; i < m.n; i++) {
+        CHECK(m.lines[i] != NULL);
+        if (strcmp(field(&m, i, "status"), "error") == 0)
+            CHECK(strlen(field(&m, i, "error")) > 10);
+    }
+    struct {
+        const char *id, *status, *reason;
+    } want[] = {
+        {"bad/empty.txt", "error", "empty document"},
+        {"bad/blank.txt", "error", "empty document"},
+        {"bad/nul.txt", "error", "NUL byte"},
+        {"bad/latin1.txt", "kept", ""},
+        {"bad/bom.txt", "kept", ""},
+        {"bad/crlf.txt", "kept", ""},
+        {"bad/dangling.txt", "error", "dangling"},
+        {"bad/unreadable.txt", "error", "read error"},
+        {"bad/huge.txt", "kept", ""},
+        {"ok1", "kept", ""},
+        {"t", "error", "expected a string"},
+        {"m", "error", "missing field"},
+        {"z", "error", "empty document"},
+        {"bad/records.jsonl:3", "error", "malformed JSON"},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        int i = find_id(&m, want[k].id);
+        CHECK(i >= 0);
+        if (i < 0) {
+            fprintf(stderr, "  missing id %s\n", want[k].id);
+            continue;
+        }
+        CHECK_EQ_STR(field(&m, i, "status"), want[k].status);
+        CHECK(strstr(field(&m, i, "error"), want[k].reason) != NULL);
+    }
+    int latin = find_id(&m, "bad/latin1.txt");
+    CHECK(strstr(field(&m, latin, "warning"), "invalid UTF-8") != NULL);
+    /* the duplicate id: the second ok1 record */
+    int dup = -1;
+    for (int i = 0; i < m.n; i++)
+        if (strstr(field(&m, i, "error"), "duplicate id \"ok1\""))
+            dup = i;
+    CHECK(dup >= 0);
+    int trunc = -1;
+    for (int i = 0; i < m.n; i++)
+        if (strstr(field(&m, i, "error"), "truncated gzip"))
+            trunc = i;
+    CHECK(trunc >= 0);
+    CHECK_EQ_STR(field(&m, trunc, "source"), "bad/truncated.jsonl.gz");
+    free_manifest(&m);
+    char *err = slurp("bad-err.txt", NULL);
+    CHECK(err && strstr(err, "16 records read") && strstr(err, "errors"));
+    free(err);
+    CHECK_EQ_INT(run("%s dedupe -q --strict bad/records.jsonl", doppel), 1);
+    /* the size limit turns the huge document into an error, not a crash */
+    CHECK_EQ_INT(run("%s dedupe -q --max-doc-bytes 1M -m lim.jsonl bad/huge.txt", doppel), 0);
+    m = load_manifest("lim.jsonl");
+    CHECK_EQ_INT(m.n, 1);
+    CHECK(strstr(field(&m, 0, "error"), "larger than the limit") != NULL);
+    free_manifest(&m);
+    run("rm -f bad/huge.txt");
+}
+
+/* Many records across batches and files, some bad: the manifest has one line per record,
+ * in input order, and is byte-identical for 1 and 2 threads. */
+static void test_accounting_and_determinism(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/many", root);
+    mkdir(path, 0777);
+    int records = 0;
+    unsigned seed = 12345;
+    for (int file = 0; file < 3; file++) {
+        snprintf(path, sizeof path, "%s/many/part%d.jsonl", root, file);
+        FILE *out = fopen(path, "w");
+        for (int i = 0; i < 4000; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 16) % 100;
+            if (r < 3)
+                fprintf(out, "{\"id\":\"f%d-%d\",\"text\":broken\n", file, i);
+            else if (r < 30) /* a duplicate of an earlier document */
+                fprintf(out, "{\"id\":\"f%d-%d\",\"text\":\"Document number %u!\"}\n", file, i, r);
+            else
+                fprintf(out, "{\"id\":\"f%d-%d\",\"text\":\"unique text %d %d\"}\n", file, i, file, i);
+            records++;
+        }
+        fclose(out);
+    }
+    CHECK_EQ_INT(run("%s dedupe -q -t 1 -m t1.jsonl -p p1.jsonl many", doppel), 0);
+    CHECK_EQ_INT(run("%s dedupe -q -t 2 -m t2.jsonl -p p2.jsonl many", doppel), 0);
+    CHECK_EQ_INT(run("cmp -s t1.jsonl t2.jsonl && cmp -s p1.jsonl p2.jsonl"), 0);
+    manifest m = load_manifest("t1.jsonl");
+    CHECK_EQ_INT(m.n, records);
+    int in_order = 1;
+    for (int i = 0; i < m.n; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "f%d-%d", i / 4000, i % 4000);
+        const char *id = field(&m, i, "id");
+        if (strcmp(id, want) != 0 && !strstr(id, ".jsonl:"))
+            in_order = 0;
+    }
+    CHECK(in_order);
+    int dups = count_status(&m, "duplicate"), kept = count_status(&m, "kept"),
+        errors = count_status(&m, "error");
+    CHECK_EQ_INT(dups + kept + errors, records);
+    CHECK(dups > 3000);
+    CHECK(errors > 100);
+    free_manifest(&m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_cli DOPPEL_BINARY\n");
+        return 2;
+    }
+    doppel = realpath(argv[1], NULL);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/doppel-test-cli.XXXXXX", tmp ? tmp : "/tmp");
+    if (!doppel || !mkdtemp(root)) {
+        perror("setup");
+        return 2;
+    }
+    test_usage_errors();
+    test_exact_duplicates_and_outputs();
+    test_text_folder_output();
+    test_failed_run_leaves_outputs_alone();
+    test_bad_input_matrix();
+    test_accounting_and_determinism();
+    if (!check_failed)
+        run("cd / && rm -rf '%s'", root);
+    else
+        fprintf(stderr, "test files kept in %s\n", root);
+    free((void *)doppel);
+    return check_report("test_cli");
+}
