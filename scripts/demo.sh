@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build doppel and dedupe the project's own corpora/, printing what it found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" >/dev/null
+out=build/demo
+mkdir -p "$out"
+./build/doppel version
+./build/doppel dedupe --manifest "$out/manifest.jsonl" --pairs "$out/pairs.jsonl" \
+  --output "$out/corpus" corpora/
+echo
+echo "Duplicate pairs found ($out/pairs.jsonl):"
+cat "$out/pairs.jsonl"
+echo
+echo "Manifest: $out/manifest.jsonl ($(wc -l < "$out/manifest.jsonl") lines, one per input record)"
+echo "Deduplicated corpus: $out/corpus/"
