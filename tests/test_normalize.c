@@ -113,13 +113,14 @@ static void test_fast_path_matches_general_path(void)
 {
     static const char *const pieces[] = {"A", "b", "Z", " ", "  ", "\n", ",", ".", "-", "'",
         "\"", "0", "9", "_", "\t", "e\xCC\x81", "\xC3\xA9", "\xD0\x96", "\xE4\xB8\xAD",
-        "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F" "e", "\xCC\x88", "~", "$"};
+        "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F" "e", "\xCC\x88", "~", "$",
+        "words", "Word ", " and more ", "ABCDEFGH", "lower case text", "x9 y8 z7", "  "};
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     dpl_normalizer *fast = dpl_normalizer_create(DPL_NORM_DEFAULT);
     dpl_normalizer *slow = dpl_normalizer_create(DPL_NORM_DEFAULT | DPL_NORM_NO_ASCII_FAST_PATH);
-    char text[512];
+    char text[1024];
     int mismatches = 0;
-    for (int round = 0; round < 5000; round++) {
+    for (int round = 0; round < 20000; round++) {
         size_t len = 0;
         int count = (int)(rng(&seed) % 40);
         for (int i = 0; i < count; i++) {

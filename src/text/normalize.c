@@ -121,23 +121,74 @@ static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
     o->len += (size_t)utf8proc_encode_char(mapped, (utf8proc_uint8_t *)o->data + o->len);
 }
 
+/* SWAR over 8 ASCII bytes: each byte's high bit says whether it lies in [lo, hi]. Valid
+ * only when every byte is below 0x80, which the caller guarantees; no carry can cross
+ * from one byte to the next because every sum stays below 0x100. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+static inline uint64_t bytes_at_least(uint64_t x, unsigned c)
+{
+    return (x + ONES * (0x80u - c)) & HIGHS;
+}
+
+static inline uint64_t bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
+{
+    return bytes_at_least(x, lo) & ~bytes_at_least(x, hi + 1);
+}
+
+/* The common case of eight letters, digits and single spaces, copied (and lower-cased)
+ * in one step. Returns 0 when the block needs the byte-by-byte path. */
+static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, const char *start,
+                       int *pending)
+{
+    uint64_t x;
+    memcpy(&x, s, 8);
+    uint64_t upper = bytes_in_range(x, 'A', 'Z');
+    uint64_t space = bytes_in_range(x, ' ', ' ');
+    uint64_t plain = upper | space | bytes_in_range(x, 'a', 'z') | bytes_in_range(x, '0', '9');
+    if (plain != HIGHS || (space & (space >> 8)))
+        return 0; /* punctuation, controls, or a double space */
+    if ((space & 0x80) && (*pending || *o == start))
+        return 0; /* a leading space, or one that follows a folded one */
+    if (*pending && *o != start)
+        *(*o)++ = ' ';
+    *pending = 0;
+    if (n->flags & DPL_NORM_CASEFOLD)
+        x += upper >> 2; /* 'A' + 0x20 == 'a' */
+    memcpy(*o, &x, 8);
+    if (space >> 63) { /* a trailing space waits, like any other */
+        *o += 7;
+        *pending = 1;
+    } else
+        *o += 8;
+    return 1;
+}
+
 static int normalize_ascii(dpl_normalizer *n, const unsigned char *s, size_t len)
 {
-    DPL_TRY(dpl__buf_reserve(&n->out, len + 1));
+    DPL_TRY(dpl__buf_reserve(&n->out, len + 8));
     char *o = n->out.data + n->out.len;
     const char *start = n->out.data;
     int pending = n->pending_space;
     int fold_space = (n->flags & DPL_NORM_WHITESPACE) != 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    while (i < len) {
+        if (fold_space && i + 8 <= len && ascii_block(n, s + i, &o, start, &pending)) {
+            i += 8;
+            continue;
+        }
         unsigned char m = n->ascii_map[s[i]];
         if (m == ASCII_SPACE && fold_space) {
             pending = 1;
+            i++;
             continue;
         }
         if (pending && o != start)
             *o++ = ' ';
         pending = 0;
         *o++ = m == ASCII_SPACE ? (char)s[i] : (char)m;
+        i++;
     }
     n->pending_space = pending;
     n->out.len = (size_t)(o - n->out.data);
