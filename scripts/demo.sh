@@ -9,7 +9,7 @@ out=build/demo
 mkdir -p "$out"
 ./build/doppel version
 ./build/doppel dedupe --manifest "$out/manifest.jsonl" --pairs "$out/pairs.jsonl" \
-  --output "$out/corpus" corpora/
+  --output "$out/corpus" corpora/news corpora/mixed.jsonl
 echo
 echo "Duplicate pairs found ($out/pairs.jsonl):"
 cat "$out/pairs.jsonl"
