@@ -2,7 +2,7 @@
 # Install the Debian packages doppel needs, only those missing. Needs root (or sudo).
 set -euo pipefail
 
-packages=(cmake make gcc pkg-config gzip zstd
+packages=(cmake make gcc pkg-config gzip
           libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev)
 missing=()
 for p in "${packages[@]}"; do

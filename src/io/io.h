@@ -56,6 +56,8 @@ typedef struct dpl__raw {
 int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw);
 /* Bytes of input consumed so far (compressed bytes for compressed files), for progress. */
 uint64_t dpl__reader_bytes_done(const dpl_reader *r);
+/* Whether an input path can be opened ("-" always can); errno tells why not. */
+int dpl__input_check(const char *path);
 /* Re-read standard input from this file instead (a spool written during the first pass). */
 int dpl__reader_replace_stdin(dpl_reader *r, const char *path);
 /* Copy every raw byte read from standard input into `spool`. */

@@ -112,17 +112,21 @@ int dpl__path_is_jsonl(const dpl_reader_options *o, const char *path)
     return 0;
 }
 
+int dpl__input_check(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0)
+        return DPL_OK;
+    if (stat(path, &st) != 0)
+        return errno == EACCES ? DPL_EACCES : DPL_ENOENT;
+    return access(path, R_OK) == 0 ? DPL_OK : DPL_EACCES;
+}
+
 int dpl_reader_add(dpl_reader *r, const char *path)
 {
     if (!r || !path || !*path)
         return DPL_EINVAL;
-    if (strcmp(path, "-") != 0) {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            return errno == EACCES ? DPL_EACCES : DPL_ENOENT;
-        if (access(path, R_OK) != 0)
-            return DPL_EACCES;
-    }
+    DPL_TRY(dpl__input_check(path));
     DPL_TRY(dpl__grow((void **)&r->inputs, &r->inputs_cap, r->n_inputs + 1, sizeof *r->inputs));
     if (!(r->inputs[r->n_inputs] = strdup(path)))
         return DPL_ENOMEM;

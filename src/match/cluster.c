@@ -1,5 +1,5 @@
-/* Clusters: union-find over confirmed duplicate pairs, and the exact fingerprint table
- * whose hits are those pairs for exact duplicates. */
+/* Clusters: union-find over confirmed duplicate pairs, and the first-seen table that
+ * finds exact duplicates (and duplicate ids) by their 128-bit hashes. */
 #include "match/match.h"
 
 #include <stdlib.h>
@@ -42,10 +42,10 @@ void dpl__uf_free(dpl__uf *uf)
     memset(uf, 0, sizeof *uf);
 }
 
-static int exact_grow(dpl__exact_table *t)
+static int first_grow(dpl__first_table *t)
 {
     size_t new_cap = t->cap ? t->cap * 2 : 1024;
-    dpl__exact_slot *slots = calloc(new_cap, sizeof *slots);
+    dpl__first_slot *slots = calloc(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
     for (size_t i = 0; i < t->cap; i++) {
@@ -62,10 +62,10 @@ static int exact_grow(dpl__exact_table *t)
     return DPL_OK;
 }
 
-int dpl__exact_insert(dpl__exact_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first)
+int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first)
 {
     if ((t->count + 1) * 4 > t->cap * 3) /* keep the load under 3/4 */
-        DPL_TRY(exact_grow(t));
+        DPL_TRY(first_grow(t));
     size_t j = (size_t)hash.lo & (t->cap - 1);
     while (t->slots[j].doc_plus_one) {
         if (t->slots[j].hash.lo == hash.lo && t->slots[j].hash.hi == hash.hi) {
@@ -81,7 +81,7 @@ int dpl__exact_insert(dpl__exact_table *t, dpl_hash128 hash, uint32_t doc, uint3
     return DPL_OK;
 }
 
-void dpl__exact_free(dpl__exact_table *t)
+void dpl__first_free(dpl__first_table *t)
 {
     free(t->slots);
     memset(t, 0, sizeof *t);

@@ -1,5 +1,5 @@
 /* Internal interface of the match family: union-find over documents and the exact
- * fingerprint table. */
+ * first-seen table. */
 #ifndef DPL_MATCH_H
 #define DPL_MATCH_H
 
@@ -17,20 +17,21 @@ uint32_t dpl__uf_find(dpl__uf *uf, uint32_t x);
 void dpl__uf_union(dpl__uf *uf, uint32_t a, uint32_t b);
 void dpl__uf_free(dpl__uf *uf);
 
-/* Open-addressing table from an exact fingerprint to the first document that had it. */
-typedef struct dpl__exact_slot {
+/* Open-addressing table from a 128-bit hash (an exact fingerprint, or a hashed id) to
+ * the first document that had it. */
+typedef struct dpl__first_slot {
     dpl_hash128 hash;
     uint32_t doc_plus_one; /* 0 marks an empty slot */
-} dpl__exact_slot;
+} dpl__first_slot;
 
-typedef struct dpl__exact_table {
-    dpl__exact_slot *slots;
+typedef struct dpl__first_table {
+    dpl__first_slot *slots;
     size_t cap, count;
-} dpl__exact_table;
+} dpl__first_table;
 
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
-int dpl__exact_insert(dpl__exact_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
-void dpl__exact_free(dpl__exact_table *t);
+int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
+void dpl__first_free(dpl__first_table *t);
 
 #endif
