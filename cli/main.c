@@ -36,6 +36,17 @@ static const char usage_text[] =
     "Dedupe:\n"
     "      --keep first|longest  which document of a cluster is kept (default first)\n"
     "  -t, --threads N         worker threads (default: all cores)\n"
+    "      --threshold F       near duplicates: Jaccard similarity of shingle sets at\n"
+    "                          least F (default 0.8)\n"
+    "      --containment       score |A n B| / min(|A|,|B|): one document contains most\n"
+    "                          of the other (boilerplate, truncation)\n"
+    "      --shingle words|chars  shingle unit (default words)\n"
+    "      --ngram N           units per shingle (default 5)\n"
+    "      --num-perm K        MinHash values per document (default 128)\n"
+    "      --bands B, --rows R LSH banding (default: derived from the threshold)\n"
+    "      --seed S            MinHash seed (default fixed, so runs are reproducible)\n"
+    "      --no-verify         trust the MinHash estimate instead of the exact Jaccard\n"
+    "      --exact-only        exact duplicates only (no near-duplicate pass)\n"
     "\n"
     "Input:\n"
     "      --format auto|text|jsonl  how files are read (default auto: by name)\n"
@@ -96,6 +107,14 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
+/* A whole number in [lo, hi]; -1 when it is not one. */
+static long parse_count(const char *s, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
 typedef struct cli {
     dpl_options opts;
     const char *outputs[DPL_OUTPUT__COUNT];
@@ -105,7 +124,8 @@ typedef struct cli {
 enum {
     OPT_KEEP = 256, OPT_FORMAT, OPT_ID_FIELD, OPT_TEXT_FIELD, OPT_LANG_FIELD, OPT_MAX_DOC,
     OPT_HIDDEN, OPT_STRICT, OPT_NO_NFKC, OPT_NO_CASEFOLD, OPT_NO_STRIPMARK, OPT_NO_PUNCT,
-    OPT_NO_WHITESPACE
+    OPT_NO_WHITESPACE, OPT_THRESHOLD, OPT_CONTAINMENT, OPT_SHINGLE, OPT_NGRAM, OPT_NUM_PERM,
+    OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY
 };
 
 static const struct option long_options[] = {
@@ -128,6 +148,16 @@ static const struct option long_options[] = {
     {"no-stripmark", no_argument, NULL, OPT_NO_STRIPMARK},
     {"no-punct", no_argument, NULL, OPT_NO_PUNCT},
     {"no-whitespace", no_argument, NULL, OPT_NO_WHITESPACE},
+    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"containment", no_argument, NULL, OPT_CONTAINMENT},
+    {"shingle", required_argument, NULL, OPT_SHINGLE},
+    {"ngram", required_argument, NULL, OPT_NGRAM},
+    {"num-perm", required_argument, NULL, OPT_NUM_PERM},
+    {"bands", required_argument, NULL, OPT_BANDS},
+    {"rows", required_argument, NULL, OPT_ROWS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+    {"exact-only", no_argument, NULL, OPT_EXACT_ONLY},
     {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, or an exit code. */
@@ -179,6 +209,47 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_NO_STRIPMARK: c->opts.norm_flags &= ~(unsigned)DPL_NORM_STRIPMARK; break;
     case OPT_NO_PUNCT: c->opts.norm_flags &= ~(unsigned)DPL_NORM_PUNCT; break;
     case OPT_NO_WHITESPACE: c->opts.norm_flags &= ~(unsigned)DPL_NORM_WHITESPACE; break;
+    case OPT_THRESHOLD: {
+        double t = strtod(arg, &end);
+        if (*end || !(t > 0 && t <= 1))
+            return usage_error("--threshold takes a number in (0, 1], not '%s'", arg);
+        c->opts.threshold = t;
+        break;
+    }
+    case OPT_CONTAINMENT: c->opts.containment = 1; break;
+    case OPT_SHINGLE:
+        if (strcmp(arg, "words") == 0)
+            c->opts.shingle_unit = DPL_SHINGLE_WORDS;
+        else if (strcmp(arg, "chars") == 0)
+            c->opts.shingle_unit = DPL_SHINGLE_CHARS;
+        else
+            return usage_error("--shingle takes 'words' or 'chars', not '%s'", arg);
+        break;
+    case OPT_NGRAM:
+        if ((c->opts.ngram = (unsigned)parse_count(arg, 1, 64)) == (unsigned)-1)
+            return usage_error("--ngram takes a number from 1 to 64, not '%s'", arg);
+        break;
+    case OPT_NUM_PERM:
+        if ((c->opts.num_perm = (unsigned)parse_count(arg, 1, DPL_MAX_NUM_PERM)) == (unsigned)-1)
+            return usage_error("--num-perm takes a number from 1 to 1024, not '%s'", arg);
+        break;
+    case OPT_BANDS:
+        if ((c->opts.bands = (unsigned)parse_count(arg, 1, DPL_MAX_NUM_PERM)) == (unsigned)-1)
+            return usage_error("--bands takes a number from 1 to 1024, not '%s'", arg);
+        break;
+    case OPT_ROWS:
+        if ((c->opts.rows = (unsigned)parse_count(arg, 1, DPL_MAX_NUM_PERM)) == (unsigned)-1)
+            return usage_error("--rows takes a number from 1 to 1024, not '%s'", arg);
+        break;
+    case OPT_SEED: {
+        unsigned long long seed = strtoull(arg, &end, 0);
+        if (*end || end == arg || arg[0] == '-')
+            return usage_error("--seed takes a non-negative whole number, not '%s'", arg);
+        c->opts.seed = seed;
+        break;
+    }
+    case OPT_NO_VERIFY: c->opts.no_verify = 1; break;
+    case OPT_EXACT_ONLY: c->opts.exact_only = 1; break;
     default: return usage_error("%s", "unknown option");
     }
     return -1;
@@ -220,12 +291,13 @@ static void print_summary(const dpl_summary *s)
     double mb = (double)s->bytes / 1e6;
     fprintf(stderr,
             "doppel: %s records read (%.1f MB) in %.2f s, %.1f MB/s, %.0f docs/s: %s kept, "
-            "%s duplicates (%llu exact), %s errors",
+            "%s duplicates (%llu exact, %llu near), %s errors",
             grouped(s->records, a, sizeof a), mb, s->seconds,
             s->seconds > 0 ? mb / s->seconds : 0.0,
             s->seconds > 0 ? (double)s->records / s->seconds : 0.0,
             grouped(s->kept, b, sizeof b), grouped(s->duplicates, c, sizeof c),
-            (unsigned long long)s->exact, grouped(s->errors, d, sizeof d));
+            (unsigned long long)s->exact, (unsigned long long)s->near,
+            grouped(s->errors, d, sizeof d));
     if (s->warnings)
         fprintf(stderr, ", %s kept with warnings", grouped(s->warnings, e, sizeof e));
     fputs(s->errors || s->warnings ? " (the manifest gives each reason).\n" : ".\n", stderr);

@@ -160,6 +160,67 @@ typedef struct dpl_hash128 {
 DPL_API dpl_hash128 dpl_exact_hash(const char *normalized, size_t len);
 
 /* ---------------------------------------------------------------------------------------
+ * Shingles: the units whose sets are compared for near duplicates. Word n-grams (each
+ * token hashed once with XXH3, n token hashes combined per shingle) or character n-grams
+ * (n code points hashed together), as 64-bit hashes, over normalized text.
+ * ------------------------------------------------------------------------------------- */
+typedef enum dpl_shingle_unit {
+    DPL_SHINGLE_WORDS = 0, /**< word n-grams over dpl_tokenize() tokens (default) */
+    DPL_SHINGLE_CHARS      /**< character n-grams over code points, white space included */
+} dpl_shingle_unit;
+
+#define DPL_DEFAULT_NGRAM 5
+
+/** Scratch buffers for shingling. Thread safety: not thread safe; one per thread. */
+typedef struct dpl_shingler dpl_shingler;
+
+/** ngram 0 means DPL_DEFAULT_NGRAM. Returns NULL when out of memory or ngram > 64. */
+DPL_API dpl_shingler *dpl_shingler_create(dpl_shingle_unit unit, unsigned ngram);
+DPL_API void dpl_shingler_free(dpl_shingler *sh);
+/** The shingle hashes of `text`, in text order, repeats included, in the shingler's
+ *  buffer (valid until its next call). A text with fewer than n units still gets one
+ *  shingle (all of them); a text with none gets zero. Returns DPL_OK or DPL_ENOMEM. */
+DPL_API int dpl_shingle(dpl_shingler *sh, const char *text, size_t len,
+                        const uint64_t **shingles, size_t *count);
+
+/* ---------------------------------------------------------------------------------------
+ * MinHash: k 32-bit values per set, by one-permutation hashing with optimal densification
+ * (Shrivastava 2017): one hash per shingle picks a bin and a value, empty bins borrow a
+ * filled one's value by a seeded probe sequence. The fraction of equal values estimates
+ * the Jaccard similarity without bias. Deterministic for a given seed.
+ * ------------------------------------------------------------------------------------- */
+#define DPL_DEFAULT_NUM_PERM 128
+#define DPL_MAX_NUM_PERM 1024
+#define DPL_DEFAULT_SEED 0x646f7070656cull /* "doppel" */
+
+/** Signature of a set of shingles (repeats do not matter). `k` in 1..DPL_MAX_NUM_PERM.
+ *  An empty set gives all values 0xFFFFFFFF. Thread safe. */
+DPL_API int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed,
+                        uint32_t *signature);
+/** Fraction of equal values of two signatures: the Jaccard estimate. Thread safe. */
+DPL_API double dpl_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned k);
+
+/* ---------------------------------------------------------------------------------------
+ * LSH banding.
+ * ------------------------------------------------------------------------------------- */
+/** Bands b and rows r (b * r <= k) for a Jaccard threshold, minimizing the area under
+ *  the S-curve 1-(1-s^r)^b below the threshold (false positives) plus the area above it
+ *  (false negatives), the latter weighted 19 to 1: doppel verifies every candidate, so a
+ *  false positive costs one exact comparison while a false negative is a missed
+ *  duplicate. Thread safe. */
+DPL_API int dpl_lsh_params(double threshold, unsigned k, unsigned *bands, unsigned *rows);
+/** Probability that a pair of similarity s becomes a candidate: 1-(1-s^r)^b. */
+DPL_API double dpl_lsh_probability(double s, unsigned bands, unsigned rows);
+
+/* ---------------------------------------------------------------------------------------
+ * Verification: exact similarity of two shingle sets.
+ * ------------------------------------------------------------------------------------- */
+/** Sort and deduplicate 32-bit shingle hashes in place; returns the new count. */
+DPL_API size_t dpl_set_normalize(uint32_t *items, size_t count);
+/** Size of the intersection of two sorted, deduplicated arrays. Thread safe. */
+DPL_API size_t dpl_set_intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+
+/* ---------------------------------------------------------------------------------------
  * Reading documents: files, folders (recursive), JSONL, stdin; .gz and .zst decompressed
  * transparently (recognized by their magic bytes, not their names). Streaming: one record
  * at a time, never the whole corpus.
@@ -246,6 +307,21 @@ typedef struct dpl_options {
     unsigned norm_flags; /**< dpl_norm_flag bits; 0 means DPL_NORM_DEFAULT */
     dpl_keep keep;
     int threads;         /**< 0 means all cores (OpenMP's default) */
+    /* near duplicates */
+    int exact_only;      /**< 1: no near-duplicate pass (exact duplicates only) */
+    double threshold;    /**< Jaccard (or containment) threshold; 0 means 0.8 */
+    dpl_shingle_unit shingle_unit;
+    unsigned ngram;      /**< shingle size; 0 means DPL_DEFAULT_NGRAM */
+    unsigned num_perm;   /**< MinHash values k; 0 means DPL_DEFAULT_NUM_PERM */
+    unsigned bands, rows;/**< LSH banding; 0 means derived from threshold and k */
+    uint64_t seed;       /**< MinHash seed; 0 means DPL_DEFAULT_SEED */
+    int containment;     /**< 1: score pairs by |A n B| / min(|A|, |B|) ("one document
+                              contains most of the other") instead of Jaccard; the
+                              banding then finds documents contained in others up to
+                              twice their size */
+    int no_verify;       /**< 1: report LSH candidates whose MinHash estimate reaches the
+                              threshold, without the exact check (faster, ~1-2% false
+                              positives) */
 } dpl_options;
 
 DPL_API void dpl_options_init(dpl_options *opts);
@@ -264,10 +340,13 @@ typedef struct dpl_summary {
     uint64_t kept;
     uint64_t duplicates;
     uint64_t exact;       /**< duplicates of kind "exact" */
+    uint64_t near;        /**< duplicates of kind "near" */
+    uint64_t candidates;  /**< LSH candidate pairs checked */
     uint64_t errors;      /**< records with status "error" */
     uint64_t warnings;    /**< records kept with a warning (invalid UTF-8 replaced) */
     uint64_t bytes;       /**< raw bytes of all records read */
-    uint64_t pairs;
+    uint64_t pairs;       /**< lines of the pairs output */
+    unsigned bands, rows; /**< the LSH banding used */
     double seconds;
 } dpl_summary;
 

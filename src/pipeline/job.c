@@ -10,9 +10,7 @@
  *
  * Work is split into batches and merged in input order, so the output is identical for
  * any number of threads. */
-#include "io/io.h"
-#include "io/writer.h"
-#include "match/match.h"
+#include "pipeline/job_internal.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -26,93 +24,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define BATCH_RECORDS 4096
-#define BATCH_BYTES ((size_t)64 << 20)
-
-enum kind { KIND_NONE, KIND_EXACT };
-static const char *const kind_names[] = {"", "exact"};
-
-/* What stays in memory per document until the outputs are written. */
-typedef struct doc {
-    dpl_hash128 hash;
-    uint64_t raw_len;
-    uint64_t line;
-    uint64_t id_off;
-    uint32_t id_len;
-    uint32_t file;  /* index into job->files */
-    uint32_t rep;   /* representative, once the clusters are final */
-    uint8_t status; /* enum dpl__status */
-    uint8_t kind;   /* how it joined its cluster */
-    uint8_t has_msg;
-    uint8_t pad;
-    float score;
-} doc;
-
-/* The error or warning of one document; most documents have none. */
-typedef struct doc_msg {
-    uint32_t doc;
-    uint32_t len;
-    uint64_t off;
-} doc_msg;
-
-/* One record of the batch being processed. */
-typedef struct item {
-    size_t data_off, len;
-    uint64_t line, offset;
-    uint32_t file;
-    int jsonl;
-    int raw_error;
-    size_t raw_msg_off; /* into the batch arena, when raw_error */
-    /* results of the parallel step */
-    int fatal;
-    int error;
-    dpl_hash128 hash;
-    int thread;
-    size_t id_off, id_len;   /* into the thread's arena */
-    size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
-} item;
-
-typedef struct thread_ctx {
-    dpl__parser *parser;
-    dpl_normalizer *norm;
-    dpl__buf arena;
-} thread_ctx;
-
-struct dpl_job {
-    dpl_options opts;
-    char **inputs;
-    size_t n_inputs, inputs_cap;
-    char *outputs[DPL_OUTPUT__COUNT];
-    dpl_progress_fn progress;
-    void *progress_user;
-    volatile sig_atomic_t stop;
-    int ran;
-    int threads;
-    /* documents */
-    doc *docs;
-    size_t n_docs, docs_cap;
-    dpl__buf ids;
-    doc_msg *msgs;
-    size_t n_msgs, msgs_cap;
-    dpl__buf msg_text;
-    dpl__buf files; /* NUL-separated source paths */
-    uint64_t *file_offs;
-    size_t n_files, files_cap;
-    dpl__first_table ids_seen; /* XXH3-128 of an id -> the document that has it */
-    dpl__first_table exact;    /* exact fingerprint -> the first document with it */
-    dpl__uf uf;
-    /* the batch */
-    item *items;
-    size_t n_items, items_cap;
-    dpl__buf batch;
-    thread_ctx *ctx;
-    /* outputs */
-    dpl__out out[DPL_OUTPUT__COUNT];
-    char *stdin_spool_path;
-    FILE *stdin_spool;
-    dpl_summary sum;
-    char errmsg[1100];
-};
+static const char *const kind_names[] = {"", "exact", "near"};
 
 void dpl_options_init(dpl_options *o)
 {
@@ -143,6 +55,8 @@ static void free_threads(dpl_job *job)
     for (int t = 0; t < job->threads; t++) {
         dpl__parser_free(job->ctx[t].parser);
         dpl_normalizer_free(job->ctx[t].norm);
+        dpl_shingler_free(job->ctx[t].shingler);
+        free(job->ctx[t].sig);
         dpl__buf_free(&job->ctx[t].arena);
     }
     free(job->ctx);
@@ -184,6 +98,7 @@ void dpl_job_free(dpl_job *job)
     dpl__buf_free(&job->batch);
     free_threads(job);
     remove_spool(job);
+    dpl__near_free(job);
     free(job);
 }
 
@@ -306,7 +221,10 @@ static int create_threads(dpl_job *job)
     for (int t = 0; t < job->threads; t++) {
         job->ctx[t].parser = dpl__parser_create(&job->opts.reader);
         job->ctx[t].norm = dpl_normalizer_create(job->opts.norm_flags);
-        if (!job->ctx[t].parser || !job->ctx[t].norm)
+        job->ctx[t].shingler = dpl_shingler_create(job->opts.shingle_unit, job->opts.ngram);
+        job->ctx[t].sig = malloc(DPL_MAX_NUM_PERM * sizeof *job->ctx[t].sig);
+        if (!job->ctx[t].parser || !job->ctx[t].norm || !job->ctx[t].shingler ||
+            !job->ctx[t].sig)
             return DPL_ENOMEM;
     }
     return DPL_OK;
@@ -427,6 +345,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
         return DPL_OK;
     }
     it->hash = dpl_exact_hash(norm, norm_len);
+    DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
         it->msg_off = c->arena.len;
         DPL_TRY(dpl__buf_printf(&c->arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
@@ -508,6 +427,7 @@ static int merge_item(dpl_job *job, const item *it)
     dd->raw_len = it->len;
     dd->hash = it->hash;
     dd->rep = d;
+    dd->exact_first = d;
     job->sum.bytes += it->len;
     if (it->error) {
         dd->status = DPL__STATUS_ERROR;
@@ -522,16 +442,10 @@ static int merge_item(dpl_job *job, const item *it)
         DPL_TRY(add_message(job, d, arena->data + it->msg_off, it->msg_len));
     }
     DPL_TRY(dpl__first_insert(&job->exact, dd->hash, d, &first));
-    if (first != d) {
+    dd->exact_first = first;
+    if (first != d)
         dpl__uf_union(&job->uf, first, d);
-        dd->kind = KIND_EXACT;
-        dd->score = 1.0f;
-        if (job->docs[first].kind == KIND_NONE) {
-            job->docs[first].kind = KIND_EXACT;
-            job->docs[first].score = 1.0f;
-        }
-    }
-    return DPL_OK;
+    return dpl__near_merge(job, d, it);
 }
 
 static void report_progress(dpl_job *job, const dpl_reader *r, uint64_t total)
@@ -585,6 +499,23 @@ static int pass_read(dpl_job *job)
 
 /* ---------------------------------------------------------------- finish ------------ */
 
+/* How a duplicate relates to its cluster's kept document: an exact copy of it, or a near
+ * duplicate (then scored by its best verified pair, or its exact twin's). */
+static enum kind kind_of(const dpl_job *job, const doc *dd)
+{
+    const doc *rep = &job->docs[dd->rep];
+    if (dd->hash.lo == rep->hash.lo && dd->hash.hi == rep->hash.hi)
+        return KIND_EXACT;
+    return KIND_NEAR;
+}
+
+static double score_of(const dpl_job *job, const doc *dd)
+{
+    if (kind_of(job, dd) == KIND_EXACT)
+        return 1.0;
+    return job->docs[dd->exact_first].near_score;
+}
+
 /* Fix each document's representative: the cluster's smallest index (the union-find
  * root) for --keep first, the longest raw record for --keep longest. */
 static int finish_clusters(dpl_job *job)
@@ -615,11 +546,10 @@ static int finish_clusters(dpl_job *job)
         dd->status = dd->rep == d ? DPL__STATUS_KEPT : DPL__STATUS_DUPLICATE;
         if (dd->status == DPL__STATUS_KEPT)
             job->sum.kept++;
-        else {
-            job->sum.duplicates++;
-            job->sum.exact += dd->kind == KIND_EXACT;
-            job->sum.pairs++;
-        }
+        else if (kind_of(job, dd) == KIND_EXACT)
+            job->sum.duplicates++, job->sum.exact++;
+        else
+            job->sum.duplicates++, job->sum.near++;
     }
     free(best);
     job->sum.records = n;
@@ -628,10 +558,33 @@ static int finish_clusters(dpl_job *job)
 
 /* ---------------------------------------------------------------- pass 2 ------------ */
 
-static int write_manifest_and_pairs(dpl_job *job)
+static int write_pair(dpl_job *job, FILE *f, uint32_t a, uint32_t b, enum kind kind,
+                      double score)
 {
-    FILE *manifest = job->out[DPL_OUTPUT_MANIFEST].f;
-    FILE *pairs = job->out[DPL_OUTPUT_PAIRS].f;
+    const doc *da = &job->docs[a], *db = &job->docs[b];
+    job->sum.pairs++;
+    return dpl__write_pair_line(f, doc_id(job, da), da->id_len, doc_id(job, db), db->id_len,
+                                kind_names[kind], score);
+}
+
+/* The pairs found: each exact copy with the first document that had its text, then each
+ * verified near pair, in document order. */
+static int write_pairs(dpl_job *job, FILE *f)
+{
+    for (size_t d = 0; d < job->n_docs && !job->stop; d++) {
+        const doc *dd = &job->docs[d];
+        if (dd->status != DPL__STATUS_ERROR && dd->exact_first != d)
+            DPL_TRY(write_pair(job, f, dd->exact_first, (uint32_t)d, KIND_EXACT, 1.0));
+    }
+    for (size_t i = 0; i < job->n_near && !job->stop; i++) {
+        const near_pair *p = &job->near_pairs[i];
+        DPL_TRY(write_pair(job, f, p->a, p->b, KIND_NEAR, p->score));
+    }
+    return DPL_OK;
+}
+
+static int write_manifest(dpl_job *job, FILE *manifest)
+{
     size_t m = 0;
     for (size_t d = 0; d < job->n_docs && !job->stop; d++) {
         const doc *dd = &job->docs[d];
@@ -646,22 +599,34 @@ static int write_manifest_and_pairs(dpl_job *job)
             msg = msg_copy;
         }
         const doc *rep = &job->docs[dd->rep];
+        int dup = dd->status == DPL__STATUS_DUPLICATE;
         dpl__manifest_line line = {
             .id = doc_id(job, dd), .id_len = dd->id_len,
             .source = file_path(job, dd->file), .line = dd->line,
-            .status = (enum dpl__status)dd->status, .kind = kind_names[dd->kind],
-            .rep = doc_id(job, rep), .rep_len = rep->id_len, .score = dd->score,
+            .status = (enum dpl__status)dd->status,
+            .kind = dup ? kind_names[kind_of(job, dd)] : NULL,
+            .rep = doc_id(job, rep), .rep_len = rep->id_len,
+            .score = dup ? score_of(job, dd) : 0,
             .error = dd->status == DPL__STATUS_ERROR ? msg : NULL,
             .warning = dd->status != DPL__STATUS_ERROR ? msg : NULL,
         };
-        int rc = manifest ? dpl__write_manifest_line(manifest, &line) : DPL_OK;
-        if (rc == DPL_OK && pairs && dd->status == DPL__STATUS_DUPLICATE)
-            rc = dpl__write_pair_line(pairs, line.rep, line.rep_len, line.id, line.id_len,
-                                      line.kind, dd->score);
+        int rc = dpl__write_manifest_line(manifest, &line);
         free(msg_copy);
         DPL_TRY(rc);
     }
-    return job->stop ? DPL_EINTERRUPTED : DPL_OK;
+    return DPL_OK;
+}
+
+static int write_manifest_and_pairs(dpl_job *job)
+{
+    int rc = DPL_OK;
+    if (job->out[DPL_OUTPUT_MANIFEST].f)
+        rc = write_manifest(job, job->out[DPL_OUTPUT_MANIFEST].f);
+    if (rc == DPL_OK && job->out[DPL_OUTPUT_PAIRS].f)
+        rc = write_pairs(job, job->out[DPL_OUTPUT_PAIRS].f);
+    if (rc == DPL_OK && job->stop)
+        rc = DPL_EINTERRUPTED;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- pass 3 ------------ */
@@ -840,6 +805,7 @@ static int commit_outputs(dpl_job *job)
 
 static int run_passes(dpl_job *job)
 {
+    DPL_TRY(dpl__near_setup(job));
     DPL_TRY(open_outputs(job));
     if (needs_stdin_spool(job))
         DPL_TRY(open_stdin_spool(job));
@@ -852,6 +818,7 @@ static int run_passes(dpl_job *job)
         return fatal(job, DPL_EIO, "cannot write the spool file for standard input%s%s", "", "");
     }
     job->stdin_spool = NULL;
+    DPL_TRY(dpl__near_pass(job));
     DPL_TRY(finish_clusters(job));
     int rc = write_manifest_and_pairs(job);
     if (rc != DPL_OK && rc != DPL_EINTERRUPTED && !job->errmsg[0])

@@ -1,0 +1,11 @@
+/* Internal interface of the index family: LSH band keys. */
+#ifndef DPL_LSH_H
+#define DPL_LSH_H
+
+#include "common/common.h"
+
+/* One 64-bit key per band: a hash of the band's `rows` signature values, seeded with the
+ * band number so that equal rows in different bands do not share a bucket. */
+void dpl__band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint64_t *keys);
+
+#endif

@@ -1,0 +1,132 @@
+/* Internal state of a dedupe job, shared by the pipeline's modules: job.c (reading,
+ * clusters, outputs) and near.c (the near-duplicate pass). */
+#ifndef DPL_JOB_INTERNAL_H
+#define DPL_JOB_INTERNAL_H
+
+#include "io/io.h"
+#include "io/writer.h"
+#include "match/match.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+#define BATCH_RECORDS 4096
+#define BATCH_BYTES ((size_t)64 << 20)
+
+enum kind { KIND_NONE, KIND_EXACT, KIND_NEAR };
+
+/* What stays in memory per document until the outputs are written (80 bytes), besides
+ * its id and its band keys. */
+typedef struct doc {
+    dpl_hash128 hash;
+    uint64_t raw_len;
+    uint64_t line;
+    uint64_t id_off;
+    uint64_t spill_off;   /* its shingles (or signature) in the spill file */
+    uint32_t n_spilled;   /* how many 32-bit values are there; 0: not in the near pass */
+    uint32_t id_len;
+    uint32_t file;        /* index into job->files */
+    uint32_t rep;         /* representative, once the clusters are final */
+    uint32_t exact_first; /* the first document with the same exact fingerprint */
+    uint8_t status;       /* enum dpl__status */
+    uint8_t has_msg;
+    uint16_t pad;
+    float near_score;     /* best score of a verified near pair it is part of */
+} doc;
+
+/* The error or warning of one document; most documents have none. */
+typedef struct doc_msg {
+    uint32_t doc;
+    uint32_t len;
+    uint64_t off;
+} doc_msg;
+
+/* One record of the batch being processed. */
+typedef struct item {
+    size_t data_off, len;
+    uint64_t line, offset;
+    uint32_t file;
+    int jsonl;
+    int raw_error;
+    size_t raw_msg_off; /* into the batch arena, when raw_error */
+    /* results of the parallel step */
+    int fatal;
+    int error;
+    dpl_hash128 hash;
+    int thread;
+    size_t id_off, id_len;   /* into the thread's arena */
+    size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
+    size_t keys_off;         /* band keys, in the thread's arena */
+    size_t spill_off, n_spill; /* 32-bit values to spill, in the thread's arena */
+} item;
+
+typedef struct thread_ctx {
+    dpl__parser *parser;
+    dpl_normalizer *norm;
+    dpl_shingler *shingler;
+    uint32_t *sig;
+    dpl__buf arena;
+} thread_ctx;
+
+/* An accepted near pair. */
+typedef struct near_pair {
+    uint32_t a, b;
+    float score;
+} near_pair;
+
+struct dpl_job {
+    dpl_options opts;
+    char **inputs;
+    size_t n_inputs, inputs_cap;
+    char *outputs[DPL_OUTPUT__COUNT];
+    dpl_progress_fn progress;
+    void *progress_user;
+    volatile sig_atomic_t stop;
+    int ran;
+    int threads;
+    /* near-duplicate settings, resolved from opts */
+    int near;
+    unsigned k, bands, rows;
+    double threshold;
+    uint64_t seed;
+    /* documents */
+    doc *docs;
+    size_t n_docs, docs_cap;
+    dpl__buf ids;
+    doc_msg *msgs;
+    size_t n_msgs, msgs_cap;
+    dpl__buf msg_text;
+    dpl__buf files; /* NUL-separated source paths */
+    uint64_t *file_offs;
+    size_t n_files, files_cap;
+    dpl__first_table ids_seen; /* XXH3-128 of an id -> the document that has it */
+    dpl__first_table exact;    /* exact fingerprint -> the first document with it */
+    dpl__uf uf;
+    uint64_t *band_keys;       /* bands per document, in document order */
+    size_t band_keys_cap;
+    FILE *spill;               /* unlinked temporary file: shingles for verification */
+    int spill_fd;
+    uint64_t spill_len;
+    near_pair *near_pairs;
+    size_t n_near, near_cap;
+    /* the batch */
+    item *items;
+    size_t n_items, items_cap;
+    dpl__buf batch;
+    thread_ctx *ctx;
+    /* outputs */
+    dpl__out out[DPL_OUTPUT__COUNT];
+    char *stdin_spool_path;
+    FILE *stdin_spool;
+    dpl_summary sum;
+    char errmsg[1100];
+};
+
+/* near.c */
+int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
+int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */
+int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
+void dpl__near_free(dpl_job *job);
+
+#endif

@@ -1,0 +1,383 @@
+/* The near-duplicate pass of a job.
+ *
+ *   per document (parallel, in pass 1)  shingles -> MinHash signature -> band keys; the
+ *                                       32-bit shingle hashes go to the spill file
+ *   merge (in input order)              band keys kept (bands x 8 bytes a document), the
+ *                                       shingles appended to the spill; exact copies of an
+ *                                       earlier document are left out, they follow it
+ *   after pass 1                        per band, a bucket table pairs each document with
+ *                                       the first and the previous one of its bucket;
+ *                                       candidates are sorted and deduplicated, verified in
+ *                                       parallel by exact Jaccard (or containment) read
+ *                                       back from the spill, and joined in sorted order
+ *
+ * Signatures are never kept: only band keys are needed to find candidates and only the
+ * shingles to verify them, which keeps memory per document far under 1 KB. */
+#include "pipeline/job_internal.h"
+#include "index/lsh.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_THRESHOLD 0.8
+
+/* LSH finds pairs by Jaccard. Under --containment a pair at containment c whose smaller
+ * document has a fraction rho of the larger's shingles has Jaccard c*rho / (1 + rho -
+ * c*rho); the banding is tuned for rho = 1/2, so a document contained in one up to twice
+ * its size is found. */
+#define CONTAINMENT_SIZE_RATIO 0.5
+
+static double lsh_threshold(const dpl_job *job)
+{
+    if (!job->opts.containment)
+        return job->threshold;
+    double c = job->threshold, rho = CONTAINMENT_SIZE_RATIO;
+    return c * rho / (1 + rho - c * rho);
+}
+
+static int resolve_banding(dpl_job *job)
+{
+    unsigned b = job->opts.bands, r = job->opts.rows;
+    if (!b && !r)
+        return dpl_lsh_params(lsh_threshold(job), job->k, &job->bands, &job->rows);
+    if (!b)
+        b = job->k / r;
+    if (!r)
+        r = job->k / b;
+    if (b == 0 || r == 0 || (uint64_t)b * r > job->k) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "bands x rows (%u x %u) must be at least 1 and at most the number of "
+                 "MinHash values (%u)", b, r, job->k);
+        return DPL_EINVAL;
+    }
+    job->bands = b;
+    job->rows = r;
+    return DPL_OK;
+}
+
+static int open_spill(dpl_job *job)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%.480s/doppel-shingles.XXXXXX", tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "%s: cannot create the temporary shingle file: %s", path, strerror(errno));
+        return DPL_EIO;
+    }
+    /* Unlinked at once: the file disappears with the process, however it ends. */
+    unlink(path);
+    job->spill_fd = fd;
+    if (!(job->spill = fdopen(fd, "w+"))) {
+        close(fd);
+        return DPL_ENOMEM;
+    }
+    return DPL_OK;
+}
+
+int dpl__near_setup(dpl_job *job)
+{
+    const dpl_options *o = &job->opts;
+    job->near = !o->exact_only;
+    job->spill_fd = -1;
+    if (!job->near)
+        return DPL_OK;
+    job->k = o->num_perm ? o->num_perm : DPL_DEFAULT_NUM_PERM;
+    job->threshold = o->threshold > 0 ? o->threshold : DEFAULT_THRESHOLD;
+    job->seed = o->seed ? o->seed : DPL_DEFAULT_SEED;
+    if (job->k > DPL_MAX_NUM_PERM || job->threshold > 1 || o->ngram > 64) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "invalid near-duplicate settings: k=%u (1..%d), threshold=%g (0..1], "
+                 "ngram=%u (1..64)", job->k, DPL_MAX_NUM_PERM, job->threshold, o->ngram);
+        return DPL_EINVAL;
+    }
+    DPL_TRY(resolve_banding(job));
+    job->sum.bands = job->bands;
+    job->sum.rows = job->rows;
+    return open_spill(job);
+}
+
+void dpl__near_free(dpl_job *job)
+{
+    if (job->spill)
+        fclose(job->spill);
+    job->spill = NULL;
+    free(job->band_keys);
+    job->band_keys = NULL;
+    free(job->near_pairs);
+    job->near_pairs = NULL;
+}
+
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len)
+{
+    it->n_spill = 0;
+    if (!job->near)
+        return DPL_OK;
+    const uint64_t *shingles;
+    size_t n;
+    DPL_TRY(dpl_shingle(c->shingler, norm, len, &shingles, &n));
+    if (n == 0)
+        return DPL_OK; /* no words: only exact duplicates apply */
+    DPL_TRY(dpl_minhash(shingles, n, job->k, job->seed, c->sig));
+    uint64_t keys[DPL_MAX_NUM_PERM];
+    dpl__band_keys(c->sig, job->bands, job->rows, keys);
+    it->keys_off = c->arena.len;
+    DPL_TRY(dpl__buf_append(&c->arena, keys, job->bands * sizeof *keys));
+    it->spill_off = c->arena.len;
+    if (job->opts.no_verify) {
+        /* Without verification the estimate comes from the signature: spill that. */
+        it->n_spill = job->k;
+        return dpl__buf_append(&c->arena, c->sig, job->k * sizeof *c->sig);
+    }
+    if (n > UINT32_MAX)
+        n = UINT32_MAX;
+    DPL_TRY(dpl__buf_reserve(&c->arena, n * sizeof(uint32_t)));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = (uint32_t)shingles[i];
+        memcpy(c->arena.data + c->arena.len + i * sizeof v, &v, sizeof v);
+    }
+    c->arena.len += n * sizeof(uint32_t);
+    it->n_spill = n;
+    return DPL_OK;
+}
+
+int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
+{
+    doc *dd = &job->docs[d];
+    dd->n_spilled = 0;
+    if (!job->near || it->n_spill == 0 || dd->exact_first != d)
+        return DPL_OK;
+    size_t need = ((size_t)d + 1) * job->bands;
+    DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap, need,
+                      sizeof *job->band_keys));
+    const char *arena = job->ctx[it->thread].arena.data;
+    memcpy(job->band_keys + (size_t)d * job->bands, arena + it->keys_off,
+           job->bands * sizeof *job->band_keys);
+    size_t bytes = it->n_spill * sizeof(uint32_t);
+    if (fwrite(arena + it->spill_off, 1, bytes, job->spill) != bytes) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "cannot write the temporary shingle file (is TMPDIR full?): %s",
+                 strerror(errno));
+        return DPL_EIO;
+    }
+    dd->spill_off = job->spill_len;
+    dd->n_spilled = (uint32_t)it->n_spill;
+    job->spill_len += bytes;
+    return DPL_OK;
+}
+
+/* ------------------------------------------------------------------ candidates ------ */
+
+typedef struct bucket {
+    uint64_t key;
+    uint32_t first_plus_one, last;
+} bucket;
+
+typedef struct pair_list {
+    uint64_t *items; /* (a << 32) | b, a < b */
+    size_t n, cap;
+} pair_list;
+
+static int add_pair(pair_list *p, uint32_t a, uint32_t b)
+{
+    DPL_TRY(dpl__grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items));
+    p->items[p->n++] = ((uint64_t)a << 32) | b;
+    return DPL_OK;
+}
+
+/* Pairs each document with the first and the previous member of its bucket in one band:
+ * linear in the number of documents, and a bucket of m members gives 2m pairs, not m^2. */
+static int band_candidates(dpl_job *job, unsigned band, bucket *table, size_t cap,
+                           pair_list *out)
+{
+    memset(table, 0, cap * sizeof *table);
+    for (size_t d = 0; d < job->n_docs; d++) {
+        if (job->docs[d].n_spilled == 0)
+            continue;
+        uint64_t key = job->band_keys[d * job->bands + band];
+        size_t j = (size_t)(key ^ (key >> 29)) & (cap - 1);
+        while (table[j].first_plus_one && table[j].key != key)
+            j = (j + 1) & (cap - 1);
+        bucket *bk = &table[j];
+        if (!bk->first_plus_one) {
+            *bk = (bucket){key, (uint32_t)d + 1, (uint32_t)d};
+            continue;
+        }
+        DPL_TRY(add_pair(out, bk->first_plus_one - 1, (uint32_t)d));
+        if (bk->last != bk->first_plus_one - 1)
+            DPL_TRY(add_pair(out, bk->last, (uint32_t)d));
+        bk->last = (uint32_t)d;
+    }
+    return DPL_OK;
+}
+
+/* LSD radix sort of 64-bit pairs, 16 bits a pass, then duplicates dropped. */
+static int sort_unique(pair_list *p)
+{
+    uint64_t *tmp = malloc((p->n ? p->n : 1) * sizeof *tmp);
+    size_t *counts = malloc((65536 + 1) * sizeof *counts);
+    if (!tmp || !counts) {
+        free(tmp);
+        free(counts);
+        return DPL_ENOMEM;
+    }
+    uint64_t *src = p->items, *dst = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        memset(counts, 0, (65536 + 1) * sizeof *counts);
+        for (size_t i = 0; i < p->n; i++)
+            counts[((src[i] >> shift) & 0xFFFF) + 1]++;
+        for (size_t v = 0; v < 65536; v++)
+            counts[v + 1] += counts[v];
+        for (size_t i = 0; i < p->n; i++)
+            dst[counts[(src[i] >> shift) & 0xFFFF]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(tmp); /* four passes: the sorted data is back in p->items */
+    free(counts);
+    size_t out = 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (out == 0 || p->items[i] != p->items[out - 1])
+            p->items[out++] = p->items[i];
+    p->n = out;
+    return DPL_OK;
+}
+
+static int find_candidates(dpl_job *job, pair_list *pairs)
+{
+    size_t active = 0;
+    for (size_t d = 0; d < job->n_docs; d++)
+        active += job->docs[d].n_spilled != 0;
+    size_t cap = 1024;
+    while (cap < active * 2)
+        cap *= 2;
+    bucket *table = malloc(cap * sizeof *table);
+    if (!table)
+        return DPL_ENOMEM;
+    int rc = DPL_OK;
+    for (unsigned band = 0; band < job->bands && rc == DPL_OK && !job->stop; band++)
+        rc = band_candidates(job, band, table, cap, pairs);
+    free(table);
+    return rc == DPL_OK ? sort_unique(pairs) : rc;
+}
+
+/* ------------------------------------------------------------------ verification ---- */
+
+typedef struct loaded {
+    uint32_t doc_plus_one;
+    uint32_t *items;
+    size_t n, cap;
+} loaded;
+
+/* Read a document's spilled values; sets are sorted and deduplicated unless they are
+ * signatures (--no-verify), whose order matters. */
+static int load(const dpl_job *job, uint32_t d, loaded *l)
+{
+    if (l->doc_plus_one == d + 1)
+        return DPL_OK;
+    const doc *dd = &job->docs[d];
+    DPL_TRY(dpl__grow((void **)&l->items, &l->cap, dd->n_spilled, sizeof *l->items));
+    size_t bytes = (size_t)dd->n_spilled * sizeof *l->items;
+    if (pread(job->spill_fd, l->items, bytes, (off_t)dd->spill_off) != (ssize_t)bytes)
+        return DPL_EIO;
+    l->n = job->opts.no_verify ? dd->n_spilled : dpl_set_normalize(l->items, dd->n_spilled);
+    l->doc_plus_one = d + 1;
+    return DPL_OK;
+}
+
+static double score_pair(const dpl_job *job, const loaded *a, const loaded *b)
+{
+    if (job->opts.no_verify)
+        return dpl_minhash_jaccard(a->items, b->items, job->k);
+    size_t common = dpl_set_intersection(a->items, a->n, b->items, b->n);
+    if (job->opts.containment) {
+        size_t smaller = a->n < b->n ? a->n : b->n;
+        return smaller ? (double)common / (double)smaller : 0;
+    }
+    size_t all = a->n + b->n - common;
+    return all ? (double)common / (double)all : 0;
+}
+
+static int verify(dpl_job *job, const pair_list *pairs, float *scores)
+{
+    int failed = DPL_OK;
+    long n = (long)pairs->n;
+#pragma omp parallel num_threads(job->threads)
+    {
+        loaded a = {0}, b = {0};
+        /* Candidates are sorted by their first document, so consecutive pairs often
+         * share it and it is loaded once. */
+#pragma omp for schedule(dynamic, 256)
+        for (long i = 0; i < n; i++) {
+            uint32_t da = (uint32_t)(pairs->items[i] >> 32), db = (uint32_t)pairs->items[i];
+            int rc = load(job, da, &a);
+            if (rc == DPL_OK)
+                rc = load(job, db, &b);
+            if (rc != DPL_OK) {
+#pragma omp atomic write
+                failed = rc;
+                scores[i] = -1;
+                continue;
+            }
+            double score = score_pair(job, &a, &b);
+            /* compared in double: the stored float may round up to the threshold */
+            scores[i] = score >= job->threshold ? (float)score : -1;
+        }
+        free(a.items);
+        free(b.items);
+    }
+    return failed;
+}
+
+static int accept_pairs(dpl_job *job, const pair_list *pairs, const float *scores)
+{
+    for (size_t i = 0; i < pairs->n; i++) {
+        if (scores[i] < 0)
+            continue;
+        uint32_t a = (uint32_t)(pairs->items[i] >> 32), b = (uint32_t)pairs->items[i];
+        DPL_TRY(dpl__grow((void **)&job->near_pairs, &job->near_cap, job->n_near + 1,
+                          sizeof *job->near_pairs));
+        job->near_pairs[job->n_near++] = (near_pair){a, b, scores[i]};
+        dpl__uf_union(&job->uf, a, b);
+        if (scores[i] > job->docs[a].near_score)
+            job->docs[a].near_score = scores[i];
+        if (scores[i] > job->docs[b].near_score)
+            job->docs[b].near_score = scores[i];
+    }
+    return DPL_OK;
+}
+
+int dpl__near_pass(dpl_job *job)
+{
+    if (!job->near || job->n_docs == 0)
+        return DPL_OK;
+    if (fflush(job->spill) != 0) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "cannot write the temporary shingle file: %s", strerror(errno));
+        return DPL_EIO;
+    }
+    pair_list pairs = {0};
+    int rc = find_candidates(job, &pairs);
+    float *scores = rc == DPL_OK ? malloc((pairs.n ? pairs.n : 1) * sizeof *scores) : NULL;
+    if (rc == DPL_OK && !scores)
+        rc = DPL_ENOMEM;
+    job->sum.candidates = pairs.n;
+    if (rc == DPL_OK && !job->stop)
+        rc = verify(job, &pairs, scores);
+    if (rc == DPL_EIO)
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "cannot read back the temporary shingle file: %s", strerror(errno));
+    if (rc == DPL_OK && !job->stop)
+        rc = accept_pairs(job, &pairs, scores);
+    free(scores);
+    free(pairs.items);
+    if (rc == DPL_OK && job->stop)
+        rc = DPL_EINTERRUPTED;
+    return rc;
+}

@@ -1,0 +1,71 @@
+/* MinHash by one-permutation hashing with optimal densification (Shrivastava 2017).
+ *
+ * One 64-bit hash per shingle: its high half picks one of k bins, its low half is the
+ * value; each bin keeps its minimum. That is k MinHash values for the price of one hash,
+ * instead of k hashes per shingle. Bins that no shingle reached (short documents) borrow
+ * the value of a filled bin chosen by a probe sequence seeded with the bin's index, the
+ * same for every document, so two documents compare like with like and the estimator
+ * stays unbiased. */
+#include "common/common.h"
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+static inline uint64_t mix(uint64_t x, uint64_t seed)
+{
+    return XXH3_avalanche(x ^ seed) ^ (seed >> 7);
+}
+
+/* Maps a 32-bit value onto [0, k) without a division (Lemire's multiply-shift). */
+static inline unsigned bin_of(uint32_t x, unsigned k)
+{
+    return (unsigned)(((uint64_t)x * k) >> 32);
+}
+
+int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed,
+                uint32_t *sig)
+{
+    if (k == 0 || k > DPL_MAX_NUM_PERM || !sig || (!shingles && count))
+        return DPL_EINVAL;
+    unsigned char filled[DPL_MAX_NUM_PERM];
+    memset(filled, 0, k);
+    for (unsigned i = 0; i < k; i++)
+        sig[i] = UINT32_MAX;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t h = mix(shingles[i], seed);
+        unsigned bin = bin_of((uint32_t)(h >> 32), k);
+        uint32_t v = (uint32_t)h;
+        if (v < sig[bin])
+            sig[bin] = v;
+        filled[bin] = 1;
+    }
+    if (count == 0)
+        return DPL_OK;
+    for (unsigned j = 0; j < k; j++) {
+        if (filled[j])
+            continue;
+        /* Optimal densification: probe bins with a hash of (j, attempt) until a filled
+         * one turns up; at least one bin is filled, so this ends. */
+        for (uint64_t attempt = 1;; attempt++) {
+            uint64_t h = mix(((uint64_t)j << 32) | attempt, seed ^ 0xD6E8FEB86659FD93ull);
+            unsigned c = bin_of((uint32_t)(h >> 32), k);
+            if (filled[c]) {
+                sig[j] = sig[c];
+                break;
+            }
+        }
+    }
+    return DPL_OK;
+}
+
+double dpl_minhash_jaccard(const uint32_t *a, const uint32_t *b, unsigned k)
+{
+    if (!k)
+        return 0;
+    unsigned equal = 0;
+    for (unsigned i = 0; i < k; i++)
+        equal += a[i] == b[i];
+    return (double)equal / k;
+}

@@ -1,0 +1,171 @@
+/* Shingles, MinHash (the estimator against exact Jaccard), LSH parameters, and the set
+ * functions used by verification. */
+#include "check.h"
+#include "doppel.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static uint64_t rng(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static size_t shingles_of(dpl_shingler *sh, const char *text, const uint64_t **out)
+{
+    size_t n = 0;
+    CHECK_EQ_INT(dpl_shingle(sh, text, strlen(text), out, &n), DPL_OK);
+    return n;
+}
+
+static void test_shingles(void)
+{
+    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 5);
+    const uint64_t *s;
+    CHECK_EQ_INT(shingles_of(sh, "one two three four five six", &s), 2);
+    uint64_t first = s[0];
+    CHECK_EQ_INT(shingles_of(sh, "one two three four five", &s), 1);
+    CHECK(s[0] == first);
+    CHECK_EQ_INT(shingles_of(sh, "two one three four five", &s), 1);
+    CHECK(s[0] != first); /* word order matters inside a shingle */
+    CHECK_EQ_INT(shingles_of(sh, "short text", &s), 1); /* fewer than n words: one shingle */
+    CHECK_EQ_INT(shingles_of(sh, "", &s), 0);
+    CHECK_EQ_INT(shingles_of(sh, " , . ", &s), 0);
+    /* each Han character is a word */
+    CHECK_EQ_INT(shingles_of(sh, "\xE6\x96\xB0\xE9\x97\xBB\xE6\x8A\xA5\xE9\x81\x93\xE4\xBB\x8A\xE5\xA4\xA9", &s), 2);
+    dpl_shingler_free(sh);
+
+    sh = dpl_shingler_create(DPL_SHINGLE_CHARS, 3);
+    CHECK_EQ_INT(shingles_of(sh, "abcde", &s), 3);
+    CHECK_EQ_INT(shingles_of(sh, "\xD0\xB0\xD0\xB1\xD0\xB2\xD0\xB3", &s), 2); /* абвг: 4 code points */
+    CHECK_EQ_INT(shingles_of(sh, "ab", &s), 1);
+    dpl_shingler_free(sh);
+    CHECK(dpl_shingler_create(DPL_SHINGLE_WORDS, 65) == NULL);
+    dpl_shingler_free(NULL);
+}
+
+/* Two sets with a chosen overlap: |A n B| = common, |A \\ B| = only_a, |B \\ A| = only_b. */
+static void make_pair(uint64_t *seed, size_t common, size_t only_a, size_t only_b,
+                      uint64_t *a, uint64_t *b)
+{
+    for (size_t i = 0; i < common; i++)
+        a[i] = b[i] = rng(seed);
+    for (size_t i = 0; i < only_a; i++)
+        a[common + i] = rng(seed);
+    for (size_t i = 0; i < only_b; i++)
+        b[common + i] = rng(seed);
+}
+
+static void test_minhash_is_unbiased(void)
+{
+    enum { PAIRS = 2000, K = 128 };
+    uint64_t seed = 7;
+    uint64_t *a = malloc(4000 * sizeof *a), *b = malloc(4000 * sizeof *b);
+    uint32_t sa[K], sb[K];
+    double sum_err = 0, sum_z2 = 0;
+    for (int p = 0; p < PAIRS; p++) {
+        size_t total = 200 + rng(&seed) % 1800;
+        double j = 0.05 + 0.9 * (double)(rng(&seed) % 1000) / 1000.0;
+        size_t common = (size_t)(j * (double)total);
+        size_t rest = total - common, only_a = rest / 2, only_b = rest - only_a;
+        make_pair(&seed, common, only_a, only_b, a, b);
+        double exact = (double)common / (double)total;
+        dpl_minhash(a, common + only_a, K, (uint64_t)p, sa);
+        dpl_minhash(b, common + only_b, K, (uint64_t)p, sb);
+        double err = dpl_minhash_jaccard(sa, sb, K) - exact;
+        sum_err += err;
+        sum_z2 += err * err / (exact * (1 - exact) / K);
+    }
+    double mean = sum_err / PAIRS, spread = sqrt(sum_z2 / PAIRS);
+    printf("minhash: mean error %.5f, spread %.3f of sqrt(J(1-J)/k)\n", mean, spread);
+    CHECK(fabs(mean) < 0.003);
+    CHECK(spread > 0.8 && spread < 1.2);
+    free(a);
+    free(b);
+}
+
+static void test_minhash_details(void)
+{
+    uint64_t set[300], seed = 99;
+    for (int i = 0; i < 300; i++)
+        set[i] = rng(&seed);
+    uint32_t s1[128], s2[128], s3[128];
+    CHECK_EQ_INT(dpl_minhash(set, 300, 128, 1, s1), DPL_OK);
+    CHECK_EQ_INT(dpl_minhash(set, 300, 128, 1, s2), DPL_OK);
+    CHECK(memcmp(s1, s2, sizeof s1) == 0);
+    CHECK(dpl_minhash_jaccard(s1, s2, 128) == 1.0);
+    dpl_minhash(set, 300, 128, 2, s3);
+    CHECK(memcmp(s1, s3, sizeof s1) != 0); /* another seed, another signature */
+    /* repeats and order do not matter: it is a set sketch */
+    uint64_t twice[600];
+    for (int i = 0; i < 300; i++)
+        twice[i] = twice[599 - i] = set[i];
+    dpl_minhash(twice, 600, 128, 1, s3);
+    CHECK(memcmp(s1, s3, sizeof s1) == 0);
+    /* a tiny set fills every bin (densification) from its few values */
+    dpl_minhash(set, 3, 128, 1, s3);
+    int distinct_filled = 1;
+    for (int i = 0; i < 128; i++)
+        distinct_filled &= s3[i] != UINT32_MAX;
+    CHECK(distinct_filled);
+    dpl_minhash(set, 0, 128, 1, s3);
+    CHECK(s3[0] == UINT32_MAX && s3[127] == UINT32_MAX);
+    CHECK_EQ_INT(dpl_minhash(set, 3, 0, 1, s3), DPL_EINVAL);
+    CHECK_EQ_INT(dpl_minhash(set, 3, DPL_MAX_NUM_PERM + 1, 1, s3), DPL_EINVAL);
+}
+
+static void test_lsh_params(void)
+{
+    unsigned b = 0, r = 0;
+    CHECK_EQ_INT(dpl_lsh_params(0.8, 128, &b, &r), DPL_OK);
+    CHECK(b * r <= 128);
+    /* pairs at the threshold are found with high probability, far below it rarely */
+    CHECK(dpl_lsh_probability(0.8, b, r) > 0.9);
+    CHECK(dpl_lsh_probability(0.9, b, r) > 0.999);
+    CHECK(dpl_lsh_probability(0.3, b, r) < 0.01);
+    printf("lsh: threshold 0.8, k 128 -> %u bands x %u rows, P(0.8)=%.3f\n", b, r,
+           dpl_lsh_probability(0.8, b, r));
+    unsigned b5, r5;
+    CHECK_EQ_INT(dpl_lsh_params(0.5, 128, &b5, &r5), DPL_OK);
+    CHECK(r5 < r); /* a lower threshold needs fewer rows per band */
+    CHECK_EQ_INT(dpl_lsh_params(0, 128, &b, &r), DPL_EINVAL);
+    CHECK_EQ_INT(dpl_lsh_params(1.5, 128, &b, &r), DPL_EINVAL);
+    for (double s = 0.05; s < 1; s += 0.05)
+        CHECK(dpl_lsh_probability(s, 16, 8) < dpl_lsh_probability(s + 0.05, 16, 8));
+}
+
+static void test_sets(void)
+{
+    uint32_t a[] = {5, 3, 9, 3, 1, 5};
+    CHECK_EQ_INT(dpl_set_normalize(a, 6), 4);
+    CHECK(a[0] == 1 && a[1] == 3 && a[2] == 5 && a[3] == 9);
+    uint32_t b[] = {3, 4, 9};
+    CHECK_EQ_INT(dpl_set_intersection(a, 4, b, 3), 2);
+    CHECK_EQ_INT(dpl_set_intersection(a, 0, b, 3), 0);
+    /* the radix path (large arrays) sorts like the small path */
+    uint64_t seed = 3;
+    enum { N = 5000 };
+    uint32_t *big = malloc(N * sizeof *big);
+    for (int i = 0; i < N; i++)
+        big[i] = (uint32_t)(rng(&seed) % 3000); /* with repeats */
+    size_t n = dpl_set_normalize(big, N);
+    int sorted = 1;
+    for (size_t i = 1; i < n; i++)
+        sorted &= big[i - 1] < big[i];
+    CHECK(sorted);
+    CHECK(n > 2000 && n <= 3000);
+    free(big);
+}
+
+int main(void)
+{
+    test_shingles();
+    test_minhash_is_unbiased();
+    test_minhash_details();
+    test_lsh_params();
+    test_sets();
+    return check_report("test_sketch");
+}
