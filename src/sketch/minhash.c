@@ -33,8 +33,12 @@ int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t see
     memset(filled, 0, k);
     for (unsigned i = 0; i < k; i++)
         sig[i] = UINT32_MAX;
+    /* Shingle hashes are already avalanched (uniform 64-bit values), so XOR with a
+     * mixed seed is enough to draw a fresh permutation per seed; densification below
+     * mixes fully because its inputs are small integers. */
+    uint64_t seed_mix = mix(seed, 0x8EBC6AF09C88C6E3ull);
     for (size_t i = 0; i < count; i++) {
-        uint64_t h = mix(shingles[i], seed);
+        uint64_t h = shingles[i] ^ seed_mix;
         unsigned bin = bin_of((uint32_t)(h >> 32), k);
         uint32_t v = (uint32_t)h;
         if (v < sig[bin])

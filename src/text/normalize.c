@@ -121,22 +121,6 @@ static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
     o->len += (size_t)utf8proc_encode_char(mapped, (utf8proc_uint8_t *)o->data + o->len);
 }
 
-/* SWAR over 8 ASCII bytes: each byte's high bit says whether it lies in [lo, hi]. Valid
- * only when every byte is below 0x80, which the caller guarantees; no carry can cross
- * from one byte to the next because every sum stays below 0x100. */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-static inline uint64_t bytes_at_least(uint64_t x, unsigned c)
-{
-    return (x + ONES * (0x80u - c)) & HIGHS;
-}
-
-static inline uint64_t bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
-{
-    return bytes_at_least(x, lo) & ~bytes_at_least(x, hi + 1);
-}
-
 /* The common case of eight letters, digits and single spaces, copied (and lower-cased)
  * in one step. Returns 0 when the block needs the byte-by-byte path. */
 static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, const char *start,
@@ -144,10 +128,10 @@ static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, cons
 {
     uint64_t x;
     memcpy(&x, s, 8);
-    uint64_t upper = bytes_in_range(x, 'A', 'Z');
-    uint64_t space = bytes_in_range(x, ' ', ' ');
-    uint64_t plain = upper | space | bytes_in_range(x, 'a', 'z') | bytes_in_range(x, '0', '9');
-    if (plain != HIGHS || (space & (space >> 8)))
+    uint64_t upper = dpl__bytes_in_range(x, 'A', 'Z');
+    uint64_t space = dpl__bytes_in_range(x, ' ', ' ');
+    uint64_t plain = upper | space | dpl__bytes_in_range(x, 'a', 'z') | dpl__bytes_in_range(x, '0', '9');
+    if (plain != DPL__HIGHS || (space & (space >> 8)))
         return 0; /* punctuation, controls, or a double space */
     if ((space & 0x80) && (*pending || *o == start))
         return 0; /* a leading space, or one that follows a folded one */

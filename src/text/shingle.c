@@ -41,19 +41,25 @@ void dpl_shingler_free(dpl_shingler *sh)
     free(sh);
 }
 
-static inline uint64_t rotl64(uint64_t x, unsigned r)
-{
-    return (x << r) | (x >> (64 - r));
-}
+/* Word shingles are a polynomial in the n token hashes, h[i]*P^(n-1) + ... + h[i+n-1]
+ * (mod 2^64), rolled along the text in O(1) per shingle, then finished with XXH3's
+ * avalanche so that every bit of the result depends on every token. P is odd, so the
+ * polynomial is order-sensitive and loses no information per step. */
+#define ROLL_BASE 0x9E3779B97F4A7C15ull
 
-/* Order-sensitive combination of n token hashes, finished with XXH3's avalanche so that
- * every bit of the result depends on every input bit. */
-static inline uint64_t combine(const uint64_t *h, size_t n)
+static void roll_shingles(const uint64_t *h, size_t nt, size_t n, uint64_t *out)
 {
-    uint64_t acc = 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < n; i++)
-        acc = rotl64(acc ^ h[i], 23) * 0xC2B2AE3D27D4EB4Full;
-    return XXH3_avalanche(acc ^ (uint64_t)n);
+    uint64_t top = 1; /* P^(n-1) */
+    for (size_t j = 1; j < n; j++)
+        top *= ROLL_BASE;
+    uint64_t acc = 0;
+    for (size_t j = 0; j < n; j++)
+        acc = acc * ROLL_BASE + h[j];
+    out[0] = XXH3_avalanche(acc ^ n);
+    for (size_t i = 1; i + n <= nt; i++) {
+        acc = (acc - h[i - 1] * top) * ROLL_BASE + h[i + n - 1];
+        out[i] = XXH3_avalanche(acc ^ n);
+    }
 }
 
 static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t *count)
@@ -68,8 +74,8 @@ static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t 
         sh->hashes[i] = XXH3_64bits(text + sh->tokens[i].offset, sh->tokens[i].len);
     size_t n = sh->n, out = nt == 0 ? 0 : nt < n ? 1 : nt - n + 1;
     DPL_TRY(dpl__grow((void **)&sh->shingles, &sh->shingles_cap, out + 1, sizeof *sh->shingles));
-    for (size_t i = 0; i < out; i++)
-        sh->shingles[i] = combine(sh->hashes + i, nt < n ? nt : n);
+    if (out)
+        roll_shingles(sh->hashes, nt, nt < n ? nt : n, sh->shingles);
     *count = out;
     return DPL_OK;
 }

@@ -14,4 +14,27 @@ size_t dpl__utf8_valid_prefix(const char *s, size_t len);
  * replacements in *replaced. */
 int dpl__utf8_sanitize(const char *s, size_t len, dpl__buf *out, size_t *replaced);
 
+/* SWAR over 8 ASCII bytes: each byte's high bit says whether it lies in [lo, hi]. Valid
+ * only when every byte is below 0x80; no carry can cross from one byte to the next
+ * because every sum stays below 0x100. */
+#define DPL__ONES 0x0101010101010101ull
+#define DPL__HIGHS 0x8080808080808080ull
+
+static inline uint64_t dpl__bytes_at_least(uint64_t x, unsigned c)
+{
+    return (x + DPL__ONES * (0x80u - c)) & DPL__HIGHS;
+}
+
+static inline uint64_t dpl__bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
+{
+    return dpl__bytes_at_least(x, lo) & ~dpl__bytes_at_least(x, hi + 1);
+}
+
+/* High bit set in each byte of x that is an ASCII letter, digit or '_' (x all ASCII). */
+static inline uint64_t dpl__ascii_word_bytes(uint64_t x)
+{
+    return dpl__bytes_in_range(x, 'a', 'z') | dpl__bytes_in_range(x, 'A', 'Z') |
+           dpl__bytes_in_range(x, '0', '9') | dpl__bytes_in_range(x, '_', '_');
+}
+
 #endif

@@ -5,7 +5,9 @@
  * Myanmar) would make a whole sentence one "word", so each of their characters, with the
  * marks that follow it, is a token of its own; dictionary segmentation for them belongs to
  * the later script stage. */
-#include "common/common.h"
+#include "text/text.h"
+
+#include <string.h>
 
 #include <unicode/uscript.h>
 #include <utf8proc.h>
@@ -80,27 +82,69 @@ static int is_ascii_word_byte(unsigned char c)
            c == '_';
 }
 
+/* The end of the run of ASCII word bytes starting at i. */
+static size_t ascii_word_end(const unsigned char *s, size_t i, size_t len)
+{
+    /* Eight bytes at a time: stop at the first byte that is non-ASCII or not a word
+     * byte. */
+    while (i + 8 <= len) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (x & DPL__HIGHS) /* non-ASCII inside: the byte loop finds where */
+            break;
+        uint64_t stop = ~dpl__ascii_word_bytes(x) & DPL__HIGHS;
+        if (stop)
+            return i + (size_t)(__builtin_ctzll(stop) >> 3);
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80 && is_ascii_word_byte(s[i]))
+        i++;
+    return i;
+}
+
+static void emit(dpl_token *tokens, size_t cap, size_t *count, size_t start, size_t end)
+{
+    if (*count < cap)
+        tokens[*count] = (dpl_token){start, end - start};
+    (*count)++;
+}
+
 size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t count = 0, i = 0;
     size_t start = 0;
-    int in_word = 0;
+    int in_word = 0; /* 0: between words; 1: in a word; 2: in a one-character token */
     while (i < len) {
+        if (s[i] < 0x80) {
+            /* ASCII: most text. A word byte continues or starts a word, which then runs
+             * on through every following ASCII word byte in one tight loop. */
+            if (!is_ascii_word_byte(s[i])) {
+                if (in_word)
+                    emit(tokens, cap, &count, start, i);
+                in_word = 0;
+                i++;
+                continue;
+            }
+            if (in_word == 2)
+                emit(tokens, cap, &count, start, i);
+            if (in_word != 1)
+                start = i;
+            in_word = 1;
+            i = ascii_word_end(s, i, len);
+            continue;
+        }
         utf8proc_int32_t cp;
         size_t n = decode(s, i, len, &cp);
-        int word = cp >= 0 && (cp < 0x80 ? is_ascii_word_byte((unsigned char)cp)
-                                         : is_word_category(cp));
-        int alone = word && cp >= 0x80 && is_unspaced_script(cp);
         /* A mark continues the current token whatever its script. */
-        if (in_word && cp >= 0x80 && is_mark(cp)) {
+        if (in_word && cp >= 0 && is_mark(cp)) {
             i += n;
             continue;
         }
+        int word = cp >= 0 && is_word_category(cp);
+        int alone = word && is_unspaced_script(cp);
         if (in_word && (!word || alone || in_word == 2)) {
-            if (count < cap)
-                tokens[count] = (dpl_token){start, i - start};
-            count++;
+            emit(tokens, cap, &count, start, i);
             in_word = 0;
         }
         if (word && !in_word) {
@@ -109,10 +153,7 @@ size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
         }
         i += n;
     }
-    if (in_word) {
-        if (count < cap)
-            tokens[count] = (dpl_token){start, i - start};
-        count++;
-    }
+    if (in_word)
+        emit(tokens, cap, &count, start, i);
     return count;
 }
