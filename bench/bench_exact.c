@@ -11,8 +11,8 @@
  * job rows. A self-check runs before any timing. */
 #define _GNU_SOURCE
 #include "doppel.h"
+#include "textgen.h"
 
-#include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,84 +32,11 @@ typedef struct corpus {
     char path[256];
 } corpus;
 
-static uint64_t rng(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A vocabulary of made-up words; a few carry accents or are Cyrillic, as in real
- * European web text. */
-#define VOCAB 8000
-static char vocab[VOCAB][16];
-static double zipf_cdf[VOCAB];
-
-static void make_vocab(uint64_t *seed)
-{
-    static const char *const extras[] = {"café", "über", "naïve", "straße", "город", "новости",
-                                         "élan", "façade", "müller", "año"};
-    double total = 0;
-    for (int i = 0; i < VOCAB; i++) {
-        if (i % 97 == 5)
-            snprintf(vocab[i], sizeof vocab[i], "%s", extras[(size_t)i % 10]);
-        else {
-            int len = 2 + (int)(rng(seed) % 9);
-            for (int k = 0; k < len; k++)
-                vocab[i][k] = (char)('a' + rng(seed) % 26);
-            vocab[i][len] = '\0';
-        }
-        total += 1.0 / (i + 1);
-        zipf_cdf[i] = total;
-    }
-    for (int i = 0; i < VOCAB; i++)
-        zipf_cdf[i] /= total;
-}
-
-static const char *zipf_word(uint64_t *seed)
-{
-    double u = (double)(rng(seed) >> 11) / 9007199254740992.0;
-    int lo = 0, hi = VOCAB - 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (zipf_cdf[mid] < u)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return vocab[lo];
-}
-
-static size_t make_doc(uint64_t *seed, char *out, size_t target)
-{
-    size_t n = 0;
-    int sentence_start = 1;
-    while (n + 40 < target) {
-        const char *w = zipf_word(seed);
-        size_t len = strlen(w);
-        memcpy(out + n, w, len);
-        if (sentence_start && out[n] >= 'a' && out[n] <= 'z')
-            out[n] -= 'a' - 'A';
-        n += len;
-        sentence_start = 0;
-        uint64_t r = rng(seed) % 100;
-        if (r < 7) {
-            out[n++] = '.';
-            sentence_start = 1;
-        } else if (r < 12)
-            out[n++] = ',';
-        out[n++] = r == 0 ? '\n' : ' ';
-    }
-    out[n] = '\0';
-    return n;
 }
 
 /* A planted duplicate: same text, upper-cased and with doubled spaces. */
@@ -142,7 +69,8 @@ static void json_escape(FILE *f, const char *s, size_t n)
 
 static int make_corpus(corpus *c, size_t mb, uint64_t seed, size_t doc_bytes)
 {
-    make_vocab(&seed);
+    static textgen gen;
+    textgen_init(&gen, seed);
     size_t cap = (mb << 20) / doc_bytes + 16;
     c->texts = calloc(cap, sizeof *c->texts);
     c->lens = calloc(cap, sizeof *c->lens);
@@ -155,12 +83,12 @@ static int make_corpus(corpus *c, size_t mb, uint64_t seed, size_t doc_bytes)
     char *buf = malloc(doc_bytes * 3);
     while (c->text_bytes < (mb << 20) && c->n < cap) {
         size_t len;
-        if (c->n > 10 && rng(&seed) % 100 < 5) {
-            size_t src = rng(&seed) % c->n;
+        if (c->n > 10 && textgen_rand(&gen) % 100 < 5) {
+            size_t src = textgen_rand(&gen) % c->n;
             c->texts[c->n] = variant_of(c->texts[src], c->lens[src], &len);
             c->planted++;
         } else {
-            len = make_doc(&seed, buf, doc_bytes / 2 + rng(&seed) % doc_bytes);
+            len = textgen_prose(&gen, buf, doc_bytes / 2 + textgen_rand(&gen) % doc_bytes);
             c->texts[c->n] = strdup(buf);
         }
         c->lens[c->n] = len;
