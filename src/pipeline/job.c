@@ -57,7 +57,8 @@ static void free_threads(dpl_job *job)
         dpl_normalizer_free(job->ctx[t].norm);
         dpl_shingler_free(job->ctx[t].shingler);
         free(job->ctx[t].sig);
-        dpl__buf_free(&job->ctx[t].arena);
+        for (int slot = 0; slot < BATCH_SLOTS; slot++)
+            dpl__buf_free(&job->ctx[t].arena[slot]);
     }
     free(job->ctx);
     job->ctx = NULL;
@@ -94,8 +95,10 @@ void dpl_job_free(dpl_job *job)
     dpl__first_free(&job->ids_seen);
     dpl__first_free(&job->exact);
     dpl__uf_free(&job->uf);
-    free(job->items);
-    dpl__buf_free(&job->batch);
+    for (int slot = 0; slot < BATCH_SLOTS; slot++) {
+        free(job->slots[slot].items);
+        dpl__buf_free(&job->slots[slot].data);
+    }
     free_threads(job);
     remove_spool(job);
     dpl__near_free(job);
@@ -278,25 +281,33 @@ static const char *file_path(const dpl_job *job, uint32_t file)
     return job->files.data + job->file_offs[file];
 }
 
-static int add_to_batch(dpl_job *job, const dpl__raw *raw)
+static int add_to_batch(dpl_job *job, batch_slot *b, const dpl__raw *raw)
 {
-    DPL_TRY(dpl__grow((void **)&job->items, &job->items_cap, job->n_items + 1,
-                      sizeof *job->items));
-    item *it = &job->items[job->n_items];
+    DPL_TRY(dpl__grow((void **)&b->items, &b->items_cap, b->n_items + 1, sizeof *b->items));
+    item *it = &b->items[b->n_items];
     memset(it, 0, sizeof *it);
     DPL_TRY(intern_file(job, raw->source, &it->file));
-    it->data_off = job->batch.len;
+    /* The batch carries its own copy of the path: the file table may grow while the
+     * batch is processed. */
+    if (b->n_items == 0 || it->file != b->last_file) {
+        b->last_file = it->file;
+        b->last_source_off = b->data.len;
+        DPL_TRY(dpl__buf_append(&b->data, raw->source, strlen(raw->source) + 1));
+    }
+    it->source_off = b->last_source_off;
+    it->data_off = b->data.len;
     it->len = raw->len;
     it->line = raw->line;
     it->offset = raw->offset;
     it->jsonl = raw->jsonl;
     it->raw_error = raw->error;
-    DPL_TRY(dpl__buf_append(&job->batch, raw->data, raw->len));
+    it->slot = (int)(b - job->slots);
+    DPL_TRY(dpl__buf_append(&b->data, raw->data, raw->len));
     if (raw->error) {
-        it->raw_msg_off = job->batch.len;
-        DPL_TRY(dpl__buf_append(&job->batch, raw->error_msg, strlen(raw->error_msg) + 1));
+        it->raw_msg_off = b->data.len;
+        DPL_TRY(dpl__buf_append(&b->data, raw->error_msg, strlen(raw->error_msg) + 1));
     }
-    job->n_items++;
+    b->n_items++;
     return DPL_OK;
 }
 
@@ -309,66 +320,52 @@ static int keep_string(dpl__buf *arena, const char *s, size_t n, size_t *off)
 /* The parallel step for one record: parse, normalize, fingerprint. */
 static int process_item(dpl_job *job, thread_ctx *c, item *it)
 {
+    const char *data = job->slots[it->slot].data.data;
+    dpl__buf *arena = &c->arena[it->slot];
     dpl__raw raw = {
-        .data = job->batch.data + it->data_off,
+        .data = data + it->data_off,
         .len = it->len,
-        .source = file_path(job, it->file),
+        .source = data + it->source_off,
         .line = it->line,
         .offset = it->offset,
         .jsonl = it->jsonl,
         .error = it->raw_error,
-        .error_msg = it->raw_error ? job->batch.data + it->raw_msg_off : NULL,
+        .error_msg = it->raw_error ? data + it->raw_msg_off : NULL,
     };
     dpl_record rec;
     DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
-    DPL_TRY(keep_string(&c->arena, rec.id, rec.id_len, &it->id_off));
+    DPL_TRY(keep_string(arena, rec.id, rec.id_len, &it->id_off));
     it->id_len = rec.id_len;
     it->error = rec.error;
     if (rec.error) {
         it->msg_len = strlen(rec.error_msg);
-        return keep_string(&c->arena, rec.error_msg, it->msg_len, &it->msg_off);
+        return keep_string(arena, rec.error_msg, it->msg_len, &it->msg_off);
     }
     const char *norm;
     size_t norm_len;
     DPL_TRY(dpl_normalize(c->norm, rec.text, rec.text_len, &norm, &norm_len, NULL));
     if (norm_len == 0) {
         it->error = DPL_EEMPTY;
-        it->msg_off = c->arena.len;
+        it->msg_off = arena->len;
         if (raw.line)
-            DPL_TRY(dpl__buf_printf(&c->arena, "%s:%llu: ", raw.source,
+            DPL_TRY(dpl__buf_printf(arena, "%s:%llu: ", raw.source,
                                     (unsigned long long)raw.line));
         else
-            DPL_TRY(dpl__buf_printf(&c->arena, "%s: ", raw.source));
-        DPL_TRY(dpl__buf_printf(&c->arena, "empty document: no text left after normalization "
+            DPL_TRY(dpl__buf_printf(arena, "%s: ", raw.source));
+        DPL_TRY(dpl__buf_printf(arena, "empty document: no text left after normalization "
                                            "(only white space or punctuation)"));
-        it->msg_len = c->arena.len - it->msg_off;
+        it->msg_len = arena->len - it->msg_off;
         return DPL_OK;
     }
     it->hash = dpl_exact_hash(norm, norm_len);
     DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
-        it->msg_off = c->arena.len;
-        DPL_TRY(dpl__buf_printf(&c->arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
+        it->msg_off = arena->len;
+        DPL_TRY(dpl__buf_printf(arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
                                 rec.utf8_replaced, rec.utf8_replaced == 1 ? "" : "s"));
-        it->msg_len = c->arena.len - it->msg_off;
+        it->msg_len = arena->len - it->msg_off;
     }
     return DPL_OK;
-}
-
-static void process_batch(dpl_job *job)
-{
-    for (int t = 0; t < job->threads; t++)
-        dpl__buf_clear(&job->ctx[t].arena);
-    long n = (long)job->n_items;
-#pragma omp parallel num_threads(job->threads)
-    {
-        int t = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 16)
-        for (long i = 0; i < n; i++) {
-            job->items[i].thread = t;
-            job->items[i].fatal = process_item(job, &job->ctx[t], &job->items[i]);
-        }
-    }
 }
 
 static int add_message(dpl_job *job, uint32_t d, const char *s, size_t n)
@@ -418,7 +415,7 @@ static int merge_item(dpl_job *job, const item *it)
     uint32_t d = (uint32_t)job->n_docs++;
     doc *dd = &job->docs[d];
     memset(dd, 0, sizeof *dd);
-    const dpl__buf *arena = &job->ctx[it->thread].arena;
+    const dpl__buf *arena = &job->ctx[it->thread].arena[it->slot];
     dd->id_off = job->ids.len;
     dd->id_len = (uint32_t)it->id_len;
     DPL_TRY(dpl__buf_append(&job->ids, arena->data + it->id_off, it->id_len));
@@ -454,16 +451,36 @@ static void report_progress(dpl_job *job, const dpl_reader *r, uint64_t total)
         job->progress(job->progress_user, job->n_docs, dpl__reader_bytes_done(r), total);
 }
 
-static int flush_batch(dpl_job *job)
+/* Read raw records into an empty slot until it is full or the input ends. */
+static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
 {
-    process_batch(job);
-    for (size_t i = 0; i < job->n_items; i++)
-        DPL_TRY(merge_item(job, &job->items[i]));
-    job->n_items = 0;
-    dpl__buf_clear(&job->batch);
+    b->n_items = 0;
+    dpl__buf_clear(&b->data);
+    while (!*eof && !job->stop && b->n_items < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+        dpl__raw raw;
+        int rc = dpl__reader_next_raw(r, &raw);
+        if (rc == DPL_EEOF) {
+            *eof = 1;
+            break;
+        }
+        DPL_TRY(rc);
+        DPL_TRY(add_to_batch(job, b, &raw));
+    }
     return DPL_OK;
 }
 
+static int merge_slot(dpl_job *job, batch_slot *b)
+{
+    for (size_t i = 0; i < b->n_items; i++)
+        DPL_TRY(merge_item(job, &b->items[i]));
+    b->n_items = 0;
+    return DPL_OK;
+}
+
+/* Pass 1 as a pipeline over two batch slots: while the workers parse, normalize and
+ * sketch the current batch, thread 0 first merges the previous batch (in input order)
+ * and refills its slot from the reader, then joins the workers. The merge order is the
+ * input order whatever the thread count, so the output is too. */
 static int pass_read(dpl_job *job)
 {
     dpl_reader *r = make_reader(job);
@@ -472,28 +489,41 @@ static int pass_read(dpl_job *job)
     if (job->stdin_spool)
         dpl__reader_spool_stdin(r, job->stdin_spool);
     uint64_t total = total_input_bytes(job);
-    int rc = DPL_OK;
-    dpl__raw raw;
-    while (rc == DPL_OK && !job->stop) {
-        rc = dpl__reader_next_raw(r, &raw);
-        if (rc == DPL_EEOF) {
-            rc = DPL_OK;
-            break;
+    int eof = 0, cur = 0, pending = -1;
+    int rc = fill_slot(job, r, &job->slots[cur], &eof);
+    while (rc == DPL_OK && job->slots[cur].n_items && !job->stop) {
+        batch_slot *now_slot = &job->slots[cur], *other = &job->slots[1 - cur];
+        for (int t = 0; t < job->threads; t++)
+            dpl__buf_clear(&job->ctx[t].arena[cur]);
+        int side_rc = DPL_OK;
+        long n = (long)now_slot->n_items;
+#pragma omp parallel num_threads(job->threads)
+        {
+            int t = omp_get_thread_num();
+            if (t == 0) {
+                if (pending >= 0)
+                    side_rc = merge_slot(job, other);
+                if (side_rc == DPL_OK)
+                    side_rc = fill_slot(job, r, other, &eof);
+            }
+#pragma omp for schedule(dynamic, 16) nowait
+            for (long i = 0; i < n; i++) {
+                now_slot->items[i].thread = t;
+                now_slot->items[i].fatal = process_item(job, &job->ctx[t], &now_slot->items[i]);
+            }
         }
-        if (rc == DPL_OK)
-            rc = add_to_batch(job, &raw);
-        if (rc == DPL_OK && (job->n_items >= BATCH_RECORDS || job->batch.len >= BATCH_BYTES)) {
-            rc = flush_batch(job);
-            report_progress(job, r, total);
-        }
-    }
-    if (rc == DPL_OK && !job->stop && job->n_items) {
-        rc = flush_batch(job);
+        rc = side_rc;
+        pending = cur;
+        cur = 1 - cur;
         report_progress(job, r, total);
     }
+    if (rc == DPL_OK && pending >= 0 && !job->stop)
+        rc = merge_slot(job, &job->slots[pending]);
     dpl_reader_free(r);
-    if (rc != DPL_OK)
+    if (rc != DPL_OK && !job->errmsg[0])
         return fatal(job, rc, "reading the input failed: %s%s", dpl_strerror(rc), "");
+    if (rc != DPL_OK)
+        return rc;
     return job->stop ? DPL_EINTERRUPTED : DPL_OK;
 }
 

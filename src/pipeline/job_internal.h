@@ -11,7 +11,8 @@
 #include <stdio.h>
 
 #define BATCH_RECORDS 4096
-#define BATCH_BYTES ((size_t)64 << 20)
+#define BATCH_BYTES ((size_t)32 << 20)
+#define BATCH_SLOTS 2 /* one batch is processed while the other is merged and refilled */
 
 enum kind { KIND_NONE, KIND_EXACT, KIND_NEAR };
 
@@ -46,6 +47,7 @@ typedef struct item {
     size_t data_off, len;
     uint64_t line, offset;
     uint32_t file;
+    size_t source_off;  /* the file path, copied into the batch's data */
     int jsonl;
     int raw_error;
     size_t raw_msg_off; /* into the batch arena, when raw_error */
@@ -54,7 +56,8 @@ typedef struct item {
     int error;
     dpl_hash128 hash;
     int thread;
-    size_t id_off, id_len;   /* into the thread's arena */
+    int slot;
+    size_t id_off, id_len;   /* into the thread's arena for this slot */
     size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
     size_t keys_off;         /* band keys, in the thread's arena */
     size_t spill_off, n_spill; /* 32-bit values to spill, in the thread's arena */
@@ -65,8 +68,17 @@ typedef struct thread_ctx {
     dpl_normalizer *norm;
     dpl_shingler *shingler;
     uint32_t *sig;
-    dpl__buf arena;
+    dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
 } thread_ctx;
+
+/* A batch of raw records and, after processing, their results. */
+typedef struct batch_slot {
+    item *items;
+    size_t n_items, items_cap;
+    dpl__buf data;      /* raw record bytes, error messages, source paths */
+    uint32_t last_file; /* the file whose path was copied last, and where */
+    size_t last_source_off;
+} batch_slot;
 
 /* An accepted near pair. */
 typedef struct near_pair {
@@ -109,10 +121,8 @@ struct dpl_job {
     uint64_t spill_len;
     near_pair *near_pairs;
     size_t n_near, near_cap;
-    /* the batch */
-    item *items;
-    size_t n_items, items_cap;
-    dpl__buf batch;
+    /* the batches */
+    batch_slot slots[BATCH_SLOTS];
     thread_ctx *ctx;
     /* outputs */
     dpl__out out[DPL_OUTPUT__COUNT];

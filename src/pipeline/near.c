@@ -126,22 +126,23 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     DPL_TRY(dpl_minhash(shingles, n, job->k, job->seed, c->sig));
     uint64_t keys[DPL_MAX_NUM_PERM];
     dpl__band_keys(c->sig, job->bands, job->rows, keys);
-    it->keys_off = c->arena.len;
-    DPL_TRY(dpl__buf_append(&c->arena, keys, job->bands * sizeof *keys));
-    it->spill_off = c->arena.len;
+    dpl__buf *arena = &c->arena[it->slot];
+    it->keys_off = arena->len;
+    DPL_TRY(dpl__buf_append(arena, keys, job->bands * sizeof *keys));
+    it->spill_off = arena->len;
     if (job->opts.no_verify) {
         /* Without verification the estimate comes from the signature: spill that. */
         it->n_spill = job->k;
-        return dpl__buf_append(&c->arena, c->sig, job->k * sizeof *c->sig);
+        return dpl__buf_append(arena, c->sig, job->k * sizeof *c->sig);
     }
     if (n > UINT32_MAX)
         n = UINT32_MAX;
-    DPL_TRY(dpl__buf_reserve(&c->arena, n * sizeof(uint32_t)));
+    DPL_TRY(dpl__buf_reserve(arena, n * sizeof(uint32_t)));
     for (size_t i = 0; i < n; i++) {
         uint32_t v = (uint32_t)shingles[i];
-        memcpy(c->arena.data + c->arena.len + i * sizeof v, &v, sizeof v);
+        memcpy(arena->data + arena->len + i * sizeof v, &v, sizeof v);
     }
-    c->arena.len += n * sizeof(uint32_t);
+    arena->len += n * sizeof(uint32_t);
     it->n_spill = n;
     return DPL_OK;
 }
@@ -155,7 +156,7 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
     size_t need = ((size_t)d + 1) * job->bands;
     DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap, need,
                       sizeof *job->band_keys));
-    const char *arena = job->ctx[it->thread].arena.data;
+    const char *arena = job->ctx[it->thread].arena[it->slot].data;
     memcpy(job->band_keys + (size_t)d * job->bands, arena + it->keys_off,
            job->bands * sizeof *job->band_keys);
     size_t bytes = it->n_spill * sizeof(uint32_t);

@@ -1,7 +1,12 @@
-/* bench_exact: throughput of read + normalize + exact fingerprint, stage by stage, with
- * XXH3-128 alone over the same bytes as the ceiling, all in one run.
+/* bench_throughput: throughput of every stage and of the whole dedupe, with XXH3-128
+ * alone over the same bytes as the ceiling, all in one run.
  *
- *   bench_exact [--mb N] [--seed S] [--doc-bytes N]
+ *   bench_throughput [--mb N] [--seed S] [--doc-bytes N]
+ *
+ * Stages run in memory on one thread. The end-to-end rows run `doppel dedupe` (dpl_job,
+ * read to clusters, no outputs) in a child process each, exact-only and with the
+ * near-duplicate pass, on 1 and 2 threads, and report the child's peak RSS and its
+ * bytes per document.
  *
  * A seeded generator writes English-like JSONL (Zipf-distributed vocabulary, sentences,
  * some accented and Cyrillic words, 5% planted exact duplicates differing in case and
@@ -75,7 +80,7 @@ static int make_corpus(corpus *c, size_t mb, uint64_t seed, size_t doc_bytes)
     c->texts = calloc(cap, sizeof *c->texts);
     c->lens = calloc(cap, sizeof *c->lens);
     const char *tmp = getenv("TMPDIR");
-    snprintf(c->path, sizeof c->path, "%s/bench_exact.XXXXXX.jsonl", tmp ? tmp : "/tmp");
+    snprintf(c->path, sizeof c->path, "%s/bench_throughput.XXXXXX.jsonl", tmp ? tmp : "/tmp");
     int fd = mkstemps(c->path, 6);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!c->texts || !c->lens || !f)
@@ -138,6 +143,41 @@ static stage_result stage_normalize(const corpus *c, int hash)
     return r;
 }
 
+/* Tokenize + shingle + MinHash over normalized text (the near-duplicate sketch). */
+static stage_result stage_sketch(const corpus *c)
+{
+    dpl_normalizer *n = dpl_normalizer_create(0);
+    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 0);
+    char **norm = malloc(c->n * sizeof *norm);
+    size_t *lens = malloc(c->n * sizeof *lens);
+    for (size_t i = 0; i < c->n; i++) {
+        const char *out;
+        dpl_normalize(n, c->texts[i], c->lens[i], &out, &lens[i], NULL);
+        norm[i] = malloc(lens[i] + 1);
+        memcpy(norm[i], out, lens[i] + 1);
+    }
+    uint32_t sig[DPL_DEFAULT_NUM_PERM];
+    uint64_t sink = 0;
+    double t = now();
+    for (size_t i = 0; i < c->n; i++) {
+        const uint64_t *shingles;
+        size_t count;
+        dpl_shingle(sh, norm[i], lens[i], &shingles, &count);
+        dpl_minhash(shingles, count, DPL_DEFAULT_NUM_PERM, DPL_DEFAULT_SEED, sig);
+        sink ^= sig[0];
+    }
+    stage_result r = {now() - t, c->n};
+    for (size_t i = 0; i < c->n; i++)
+        free(norm[i]);
+    free(norm);
+    free(lens);
+    dpl_shingler_free(sh);
+    dpl_normalizer_free(n);
+    if (sink == 42)
+        puts("");
+    return r;
+}
+
 static stage_result stage_hash_only(const corpus *c)
 {
     /* The fingerprint alone, over normalized text prepared beforehand. */
@@ -193,18 +233,50 @@ static stage_result stage_read(const corpus *c, int pipeline)
     return res;
 }
 
-static stage_result stage_job(const corpus *c, int threads, dpl_summary *sum)
+/* Child mode: run one job and print "seconds records duplicates near peak_rss_kb". */
+static int run_job_child(const char *path, int threads, int exact_only)
 {
     dpl_options o;
     dpl_options_init(&o);
     o.threads = threads;
+    o.exact_only = exact_only;
     dpl_job *job = dpl_job_create(&o);
-    dpl_job_add_input(job, c->path);
-    double t = now();
-    int rc = dpl_job_run(job, sum);
-    stage_result r = {now() - t, rc == DPL_OK ? (size_t)sum->records : 0};
+    dpl_summary sum;
+    if (dpl_job_add_input(job, path) != DPL_OK || dpl_job_run(job, &sum) != DPL_OK) {
+        fprintf(stderr, "job failed: %s\n", dpl_job_errmsg(job));
+        return 1;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("%f %llu %llu %llu %ld\n", sum.seconds, (unsigned long long)sum.records,
+           (unsigned long long)sum.duplicates, (unsigned long long)sum.near, ru.ru_maxrss);
     dpl_job_free(job);
-    return r;
+    return 0;
+}
+
+typedef struct job_result {
+    stage_result r;
+    unsigned long long duplicates, near;
+    long rss_kb;
+} job_result;
+
+/* Run a job in a fresh process, so that its peak RSS is its own. */
+static job_result stage_job(const corpus *c, int threads, int exact_only)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/proc/%d/exe --run-job '%s' %d %d", (int)getpid(), c->path,
+             threads, exact_only);
+    job_result j = {{0, 0}, 0, 0, 0};
+    FILE *p = popen(cmd, "r");
+    double seconds = 0;
+    unsigned long long records = 0;
+    if (!p || fscanf(p, "%lf %llu %llu %llu %ld", &seconds, &records, &j.duplicates, &j.near,
+                     &j.rss_kb) != 5)
+        fprintf(stderr, "bench: the job process failed\n");
+    if (p)
+        pclose(p);
+    j.r = (stage_result){seconds, (size_t)records};
+    return j;
 }
 
 typedef stage_result (*stage_fn)(const corpus *c);
@@ -254,17 +326,13 @@ static int self_check(const corpus *c)
     return 0;
 }
 
-static long peak_rss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 int main(int argc, char **argv)
 {
     size_t mb = 256, doc_bytes = 3000;
     uint64_t seed = 1;
+    if (argc == 5 && strcmp(argv[1], "--run-job") == 0)
+        return run_job_child(argv[2], atoi(argv[3]), atoi(argv[4]));
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--mb") == 0)
             mb = (size_t)atol(argv[i + 1]);
@@ -274,7 +342,7 @@ int main(int argc, char **argv)
             doc_bytes = (size_t)atol(argv[i + 1]);
     }
     if (mb == 0 || doc_bytes < 100) {
-        fprintf(stderr, "usage: bench_exact [--mb N] [--seed S] [--doc-bytes N>=100]\n");
+        fprintf(stderr, "usage: bench_throughput [--mb N] [--seed S] [--doc-bytes N>=100]\n");
         return 2;
     }
     corpus c = {0};
@@ -299,18 +367,27 @@ int main(int argc, char **argv)
     row("normalize + fingerprint", best_of_3(normalize_hash, &c), c.text_bytes);
     row("read JSONL (dpl_reader, file)", best_of_3(read_only, &c), c.text_bytes);
     row("read + normalize + fingerprint, 1 thread", best_of_3(read_pipeline, &c), c.text_bytes);
-    dpl_summary s1, s2;
-    stage_result j1 = stage_job(&c, 1, &s1), j2 = stage_job(&c, 2, &s2);
-    row("dpl_job end to end (dedupe), 1 thread", j1, c.text_bytes);
-    row("dpl_job end to end (dedupe), 2 threads", j2, c.text_bytes);
-    printf("\n2-thread speed-up of the job: %.2fx\n", j1.seconds / j2.seconds);
-    printf("duplicates found: %llu (planted %zu; the generator can also repeat short docs)\n",
-           (unsigned long long)s2.duplicates, c.planted);
-    printf("peak RSS of this process: %.1f MB (the corpus is also held in memory here)\n",
-           (double)peak_rss_kb() / 1024.0);
-    if (s1.duplicates != s2.duplicates || s2.duplicates < c.planted) {
-        fprintf(stderr, "check failed: duplicates %llu (1 thread) vs %llu (2 threads), planted %zu\n",
-                (unsigned long long)s1.duplicates, (unsigned long long)s2.duplicates, c.planted);
+    row("shingle + MinHash (tokenize, 5-grams, k=128)", best_of_3(stage_sketch, &c), c.text_bytes);
+    printf("\n%-44s %10s %12s %9s %9s %9s\n", "doppel dedupe, read to clusters", "MB/s",
+           "docs/s", "seconds", "peak MB", "B/doc");
+    job_result jobs[4];
+    static const char *const names[] = {"exact only, 1 thread", "exact only, 2 threads",
+                                        "exact + near, 1 thread", "exact + near, 2 threads"};
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = stage_job(&c, 1 + (i & 1), i < 2);
+        double text_mb = (double)c.text_bytes / 1e6;
+        printf("%-44s %10.1f %12.0f %9.3f %9.1f %9.0f\n", names[i], text_mb / jobs[i].r.seconds,
+               (double)jobs[i].r.docs / jobs[i].r.seconds, jobs[i].r.seconds,
+               (double)jobs[i].rss_kb / 1024.0,
+               jobs[i].r.docs ? (double)jobs[i].rss_kb * 1024.0 / (double)jobs[i].r.docs : 0);
+    }
+    printf("\n2-thread speed-up: exact only %.2fx, exact + near %.2fx\n",
+           jobs[0].r.seconds / jobs[1].r.seconds, jobs[2].r.seconds / jobs[3].r.seconds);
+    printf("duplicates found: %llu exact-only, %llu with near (%llu near); planted exact: %zu\n",
+           jobs[0].duplicates, jobs[2].duplicates, jobs[2].near, c.planted);
+    if (jobs[0].duplicates < c.planted || jobs[1].duplicates != jobs[0].duplicates ||
+        jobs[3].duplicates != jobs[2].duplicates) {
+        fprintf(stderr, "check failed: duplicates differ between runs or miss planted ones\n");
         unlink(c.path);
         return 1;
     }
