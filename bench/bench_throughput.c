@@ -143,36 +143,53 @@ static stage_result stage_normalize(const corpus *c, int hash)
     return r;
 }
 
+/* Normalized copies of every text, prepared before a stage that works on them. */
+typedef struct normalized {
+    char **texts;
+    size_t *lens;
+    size_t n;
+} normalized;
+
+static normalized normalize_all(const corpus *c)
+{
+    normalized out = {malloc(c->n * sizeof(char *)), malloc(c->n * sizeof(size_t)), c->n};
+    dpl_normalizer *n = dpl_normalizer_create(0);
+    for (size_t i = 0; i < c->n; i++) {
+        const char *text;
+        dpl_normalize(n, c->texts[i], c->lens[i], &text, &out.lens[i], NULL);
+        out.texts[i] = malloc(out.lens[i] + 1);
+        memcpy(out.texts[i], text, out.lens[i] + 1);
+    }
+    dpl_normalizer_free(n);
+    return out;
+}
+
+static void free_normalized(normalized *nz)
+{
+    for (size_t i = 0; i < nz->n; i++)
+        free(nz->texts[i]);
+    free(nz->texts);
+    free(nz->lens);
+}
+
 /* Tokenize + shingle + MinHash over normalized text (the near-duplicate sketch). */
 static stage_result stage_sketch(const corpus *c)
 {
-    dpl_normalizer *n = dpl_normalizer_create(0);
+    normalized nz = normalize_all(c);
     dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 0);
-    char **norm = malloc(c->n * sizeof *norm);
-    size_t *lens = malloc(c->n * sizeof *lens);
-    for (size_t i = 0; i < c->n; i++) {
-        const char *out;
-        dpl_normalize(n, c->texts[i], c->lens[i], &out, &lens[i], NULL);
-        norm[i] = malloc(lens[i] + 1);
-        memcpy(norm[i], out, lens[i] + 1);
-    }
     uint32_t sig[DPL_DEFAULT_NUM_PERM];
     uint64_t sink = 0;
     double t = now();
-    for (size_t i = 0; i < c->n; i++) {
+    for (size_t i = 0; i < nz.n; i++) {
         const uint64_t *shingles;
         size_t count;
-        dpl_shingle(sh, norm[i], lens[i], &shingles, &count);
+        dpl_shingle(sh, nz.texts[i], nz.lens[i], &shingles, &count);
         dpl_minhash(shingles, count, DPL_DEFAULT_NUM_PERM, DPL_DEFAULT_SEED, sig);
         sink ^= sig[0];
     }
     stage_result r = {now() - t, c->n};
-    for (size_t i = 0; i < c->n; i++)
-        free(norm[i]);
-    free(norm);
-    free(lens);
     dpl_shingler_free(sh);
-    dpl_normalizer_free(n);
+    free_normalized(&nz);
     if (sink == 42)
         puts("");
     return r;
@@ -181,25 +198,13 @@ static stage_result stage_sketch(const corpus *c)
 static stage_result stage_hash_only(const corpus *c)
 {
     /* The fingerprint alone, over normalized text prepared beforehand. */
-    dpl_normalizer *n = dpl_normalizer_create(0);
-    char **norm = malloc(c->n * sizeof *norm);
-    size_t *lens = malloc(c->n * sizeof *lens);
-    for (size_t i = 0; i < c->n; i++) {
-        const char *out;
-        dpl_normalize(n, c->texts[i], c->lens[i], &out, &lens[i], NULL);
-        norm[i] = malloc(lens[i] + 1);
-        memcpy(norm[i], out, lens[i] + 1);
-    }
+    normalized nz = normalize_all(c);
     uint64_t sink = 0;
     double t = now();
-    for (size_t i = 0; i < c->n; i++)
-        sink ^= dpl_exact_hash(norm[i], lens[i]).lo;
+    for (size_t i = 0; i < nz.n; i++)
+        sink ^= dpl_exact_hash(nz.texts[i], nz.lens[i]).lo;
     stage_result r = {now() - t, c->n};
-    for (size_t i = 0; i < c->n; i++)
-        free(norm[i]);
-    free(norm);
-    free(lens);
-    dpl_normalizer_free(n);
+    free_normalized(&nz);
     if (sink == 42)
         puts("");
     return r;
