@@ -460,6 +460,7 @@ static void test_near_duplicates(void)
     CHECK(count_kind(&m, "sub", "near") >= 90);
     CHECK_EQ_INT(count_kind(&m, "base", "near"), 0);
     free_manifest(&m);
+    CHECK_EQ_INT(run("%s dedupe -q --containment --no-verify near.jsonl 2>/dev/null", doppel), 2);
     /* bad banding is a usage error */
     CHECK_EQ_INT(run("%s dedupe -q --bands 64 --rows 4 near.jsonl 2>/dev/null", doppel), 2);
 }

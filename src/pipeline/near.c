@@ -96,6 +96,12 @@ int dpl__near_setup(dpl_job *job)
                  "ngram=%u (1..64)", job->k, DPL_MAX_NUM_PERM, job->threshold, o->ngram);
         return DPL_EINVAL;
     }
+    if (o->containment && o->no_verify) {
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "--containment needs verification: the MinHash estimate is a Jaccard "
+                 "estimate (drop --no-verify)");
+        return DPL_EINVAL;
+    }
     DPL_TRY(resolve_banding(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
