@@ -290,9 +290,14 @@ static int load(const dpl_job *job, uint32_t d, loaded *l)
         return DPL_OK;
     const doc *dd = &job->docs[d];
     DPL_TRY(dpl__grow((void **)&l->items, &l->cap, dd->n_spilled, sizeof *l->items));
-    size_t bytes = (size_t)dd->n_spilled * sizeof *l->items;
-    if (pread(job->spill_fd, l->items, bytes, (off_t)dd->spill_off) != (ssize_t)bytes)
-        return DPL_EIO;
+    size_t bytes = (size_t)dd->n_spilled * sizeof *l->items, done = 0;
+    while (done < bytes) { /* pread may return less than asked for large reads */
+        ssize_t got = pread(job->spill_fd, (char *)l->items + done, bytes - done,
+                            (off_t)(dd->spill_off + done));
+        if (got <= 0)
+            return DPL_EIO;
+        done += (size_t)got;
+    }
     l->n = job->opts.no_verify ? dd->n_spilled : dpl_set_normalize(l->items, dd->n_spilled);
     l->doc_plus_one = d + 1;
     return DPL_OK;
