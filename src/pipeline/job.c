@@ -11,6 +11,7 @@
  * Work is split into batches and merged in input order, so the output is identical for
  * any number of threads. */
 #include "pipeline/job_internal.h"
+#include "text/text.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -343,7 +344,8 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     }
     const char *norm;
     size_t norm_len;
-    DPL_TRY(dpl_normalize(c->norm, rec.text, rec.text_len, &norm, &norm_len, NULL));
+    /* The parser already replaced invalid UTF-8: no second validation pass. */
+    DPL_TRY(dpl__normalize_valid(c->norm, rec.text, rec.text_len, &norm, &norm_len));
     if (norm_len == 0) {
         it->error = DPL_EEMPTY;
         it->msg_off = arena->len;

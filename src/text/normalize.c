@@ -316,6 +316,14 @@ int dpl_normalize(dpl_normalizer *n, const char *text, size_t len, const char **
         text = n->repaired.data;
         len = n->repaired.len;
     }
+    if (replaced)
+        *replaced = fixes;
+    return dpl__normalize_valid(n, text, len, out, out_len);
+}
+
+int dpl__normalize_valid(dpl_normalizer *n, const char *text, size_t len, const char **out,
+                         size_t *out_len)
+{
     dpl__buf_clear(&n->out);
     DPL_TRY(dpl__buf_reserve(&n->out, len + 1));
     n->pending_space = 0;
@@ -323,7 +331,5 @@ int dpl_normalize(dpl_normalizer *n, const char *text, size_t len, const char **
     n->out.data[n->out.len] = '\0';
     *out = n->out.data;
     *out_len = n->out.len;
-    if (replaced)
-        *replaced = fixes;
     return DPL_OK;
 }

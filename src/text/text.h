@@ -14,6 +14,11 @@ size_t dpl__utf8_valid_prefix(const char *s, size_t len);
  * replacements in *replaced. */
 int dpl__utf8_sanitize(const char *s, size_t len, dpl__buf *out, size_t *replaced);
 
+/* dpl_normalize() for text already known to be valid UTF-8 (a parsed record's text):
+ * skips the validation pass. */
+int dpl__normalize_valid(dpl_normalizer *n, const char *text, size_t len, const char **out,
+                         size_t *out_len);
+
 /* SWAR over 8 ASCII bytes: each byte's high bit says whether it lies in [lo, hi]. Valid
  * only when every byte is below 0x80; no carry can cross from one byte to the next
  * because every sum stays below 0x100. */
