@@ -3,6 +3,8 @@
 #include "check.h"
 #include "doppel.h"
 
+#include <stdlib.h>
+
 static size_t tokens_of(const char *text, dpl_token *toks, size_t cap)
 {
     return dpl_tokenize(text, strlen(text), toks, cap);
@@ -20,8 +22,56 @@ static void expect_tokens(const char *text, const char *const *want, size_t n)
     }
 }
 
+static uint64_t rng(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/* The 64-byte block path and the byte path must agree: prefixing spaces moves the block
+ * boundaries across every position, and the tokens must stay the same, shifted. */
+static void test_block_alignment(void)
+{
+    static const char *const pieces[] = {"word", "A", "z9", "_", " ", "  ", ",", "-", ".",
+        "caf\xC3\xA9", "\xE4\xB8\xAD", "\xE0\xB8\x81\xE0\xB8\xB4", "\xCC\x81", "longerwordhere",
+        "x", "\n", "0123456789"};
+    uint64_t seed = 0x1234567;
+    char text[2048], shifted[2200];
+    dpl_token *a = malloc(4096 * sizeof *a), *b = malloc(4096 * sizeof *b);
+    int mismatches = 0;
+    for (int round = 0; round < 1500; round++) {
+        size_t len = 0;
+        int n = (int)(rng(&seed) % 200);
+        int ascii_only = round % 2;
+        for (int i = 0; i < n; i++) {
+            const char *p = pieces[rng(&seed) % (ascii_only ? 9 : sizeof pieces / sizeof *pieces)];
+            size_t m = strlen(p);
+            if (len + m >= sizeof text)
+                break;
+            memcpy(text + len, p, m);
+            len += m;
+        }
+        size_t na = dpl_tokenize(text, len, a, 4096);
+        for (size_t pad = 1; pad < 64; pad += 7) {
+            memset(shifted, ' ', pad);
+            memcpy(shifted + pad, text, len);
+            size_t nb = dpl_tokenize(shifted, len + pad, b, 4096);
+            int same = na == nb;
+            for (size_t k = 0; same && k < na; k++)
+                same = a[k].offset + pad == b[k].offset && a[k].len == b[k].len;
+            mismatches += !same;
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
+    test_block_alignment();
     static const char *const t1[] = {"hello", "world", "42", "snake_case"};
     expect_tokens("hello, world! 42 -- snake_case.", t1, 4);
     static const char *const t2[] = {"caf\xC3\xA9", "na\xC3\xAFve"};

@@ -102,11 +102,56 @@ static size_t ascii_word_end(const unsigned char *s, size_t i, size_t len)
     return i;
 }
 
+
 static void emit(dpl_token *tokens, size_t cap, size_t *count, size_t start, size_t end)
 {
     if (*count < cap)
         tokens[*count] = (dpl_token){start, end - start};
     (*count)++;
+}
+
+/* Word bytes of 64 ASCII bytes as a bit mask (bit j: byte j), or 0 with *ascii = 0 when
+ * the block holds a non-ASCII byte. Eight bytes at a time, each byte's high bit
+ * gathered into one bit by a multiplication. */
+static uint64_t word_mask64(const unsigned char *s, int *ascii)
+{
+    uint64_t mask = 0, high = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t x;
+        memcpy(&x, s + 8 * k, 8);
+        high |= x;
+        uint64_t w = dpl__ascii_word_bytes(x) >> 7;
+        mask |= ((w * 0x0102040810204080ull) >> 56) << (8 * k);
+    }
+    *ascii = !(high & DPL__HIGHS);
+    return mask;
+}
+
+/* Tokens of a 64-byte all-ASCII block at `base`, from its word mask: starts are 0->1
+ * transitions, ends 1->0 transitions, visited in order with count-trailing-zeros, so a
+ * word boundary costs no unpredictable branch. */
+static void ascii_block_tokens(uint64_t mask, size_t base, int *in_word, size_t *start,
+                               dpl_token *tokens, size_t cap, size_t *count)
+{
+    uint64_t carry = *in_word == 1;
+    uint64_t prev = (mask << 1) | carry;
+    uint64_t starts = mask & ~prev, ends = ~mask & prev;
+    if (*in_word == 1 && ends) {
+        emit(tokens, cap, count, *start, base + (size_t)__builtin_ctzll(ends));
+        ends &= ends - 1;
+        *in_word = 0;
+    }
+    while (starts) {
+        size_t from = base + (size_t)__builtin_ctzll(starts);
+        starts &= starts - 1;
+        if (!ends) { /* runs past the block */
+            *start = from;
+            *in_word = 1;
+            return;
+        }
+        emit(tokens, cap, count, from, base + (size_t)__builtin_ctzll(ends));
+        ends &= ends - 1;
+    }
 }
 
 size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
@@ -116,6 +161,15 @@ size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
     size_t start = 0;
     int in_word = 0; /* 0: between words; 1: in a word; 2: in a one-character token */
     while (i < len) {
+        if (i + 64 <= len && in_word != 2) {
+            int ascii;
+            uint64_t mask = word_mask64(s + i, &ascii);
+            if (ascii) {
+                ascii_block_tokens(mask, i, &in_word, &start, tokens, cap, &count);
+                i += 64;
+                continue;
+            }
+        }
         if (s[i] < 0x80) {
             /* ASCII: most text. A word byte continues or starts a word, which then runs
              * on through every following ASCII word byte in one tight loop. */
