@@ -352,7 +352,7 @@ int main(int argc, char **argv)
     }
     corpus c = {0};
     if (make_corpus(&c, mb, seed, doc_bytes) != 0) {
-        perror("bench_exact: cannot write the corpus");
+        perror("bench_throughput: cannot write the corpus");
         return 1;
     }
     printf("doppel %s (Unicode %s, ICU %s); %d cores; AVX2 %s, AVX-512F %s\n",

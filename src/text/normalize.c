@@ -122,7 +122,9 @@ static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
 }
 
 /* The common case of eight letters, digits and single spaces, copied (and lower-cased)
- * in one step. Returns 0 when the block needs the byte-by-byte path. */
+ * in one step; returns 1. Otherwise returns -k: the first k bytes need the byte-by-byte
+ * path (k reaches the first byte that breaks the block), after which the block step is
+ * tried again, instead of at every following offset. */
 static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, const char *start,
                        int *pending)
 {
@@ -131,10 +133,11 @@ static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, cons
     uint64_t upper = dpl__bytes_in_range(x, 'A', 'Z');
     uint64_t space = dpl__bytes_in_range(x, ' ', ' ');
     uint64_t plain = upper | space | dpl__bytes_in_range(x, 'a', 'z') | dpl__bytes_in_range(x, '0', '9');
-    if (plain != DPL__HIGHS || (space & (space >> 8)))
-        return 0; /* punctuation, controls, or a double space */
+    uint64_t bad = (~plain & DPL__HIGHS) | (space & (space >> 8));
+    if (bad)
+        return (int)-((__builtin_ctzll(bad) >> 3) + 1); /* bytes for the slow path */
     if ((space & 0x80) && (*pending || *o == start))
-        return 0; /* a leading space, or one that follows a folded one */
+        return -1; /* a leading space, or one that follows a folded one */
     if (*pending && *o != start)
         *(*o)++ = ' ';
     *pending = 0;
@@ -156,11 +159,15 @@ static int normalize_ascii(dpl_normalizer *n, const unsigned char *s, size_t len
     const char *start = n->out.data;
     int pending = n->pending_space;
     int fold_space = (n->flags & DPL_NORM_WHITESPACE) != 0;
-    size_t i = 0;
+    size_t i = 0, slow_until = 0;
     while (i < len) {
-        if (fold_space && i + 8 <= len && ascii_block(n, s + i, &o, start, &pending)) {
-            i += 8;
-            continue;
+        if (fold_space && i >= slow_until && i + 8 <= len) {
+            int k = ascii_block(n, s + i, &o, start, &pending);
+            if (k > 0) {
+                i += 8;
+                continue;
+            }
+            slow_until = i + (size_t)-k;
         }
         unsigned char m = n->ascii_map[s[i]];
         if (m == ASCII_SPACE && fold_space) {
