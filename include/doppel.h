@@ -215,7 +215,8 @@ DPL_API double dpl_lsh_probability(double s, unsigned bands, unsigned rows);
 /* ---------------------------------------------------------------------------------------
  * Verification: exact similarity of two shingle sets.
  * ------------------------------------------------------------------------------------- */
-/** Sort and deduplicate 32-bit shingle hashes in place; returns the new count. */
+/** Sort and deduplicate 32-bit shingle hashes in place; returns the new count. Thread
+ *  safe (touches only `items`). */
 DPL_API size_t dpl_set_normalize(uint32_t *items, size_t count);
 /** Size of the intersection of two sorted, deduplicated arrays. Thread safe. */
 DPL_API size_t dpl_set_intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
@@ -345,7 +346,7 @@ typedef struct dpl_summary {
     uint64_t errors;      /**< records with status "error" */
     uint64_t warnings;    /**< records kept with a warning (invalid UTF-8 replaced) */
     uint64_t bytes;       /**< raw bytes of all records read */
-    uint64_t pairs;       /**< lines of the pairs output */
+    uint64_t pairs;       /**< lines written to the pairs output (0 without one) */
     unsigned bands, rows; /**< the LSH banding used */
     double seconds;
 } dpl_summary;
