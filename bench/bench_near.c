@@ -173,15 +173,6 @@ static size_t render(const words *d, int surface, char *out)
     return n;
 }
 
-static void json_escape(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s, f);
-    }
-}
-
 static void sketch(document *doc, const char *text, size_t len, dpl_normalizer *norm,
                    dpl_shingler *sh)
 {
@@ -246,7 +237,7 @@ static void generate(corpus *c, unsigned families)
             doc->variant = v;
             snprintf(doc->id, sizeof doc->id, "f%u.%u", fam, v);
             fprintf(f, "{\"id\":\"%s\",\"text\":\"", doc->id);
-            json_escape(f, text);
+            textgen_json_string(f, text, len);
             fputs("\"}\n", f);
             sketch(doc, text, len, norm, sh);
         }

@@ -60,18 +60,6 @@ static char *variant_of(const char *text, size_t len, size_t *out_len)
     return v;
 }
 
-static void json_escape(FILE *f, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n')
-            fputs("\\n", f);
-        else if (s[i] == '"' || s[i] == '\\')
-            fprintf(f, "\\%c", s[i]);
-        else
-            fputc(s[i], f);
-    }
-}
-
 static int make_corpus(corpus *c, size_t mb, uint64_t seed, size_t doc_bytes)
 {
     static textgen gen;
@@ -98,7 +86,7 @@ static int make_corpus(corpus *c, size_t mb, uint64_t seed, size_t doc_bytes)
         }
         c->lens[c->n] = len;
         fprintf(f, "{\"id\":\"doc-%zu\",\"text\":\"", c->n);
-        json_escape(f, c->texts[c->n], len);
+        textgen_json_string(f, c->texts[c->n], len);
         fputs("\"}\n", f);
         c->text_bytes += len;
         c->n++;

@@ -71,3 +71,15 @@ size_t textgen_prose(textgen *g, char *out, size_t target)
     out[n] = '\0';
     return n;
 }
+
+void textgen_json_string(FILE *f, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            fputs("\\n", f);
+        else if (s[i] == '"' || s[i] == '\\')
+            fprintf(f, "\\%c", s[i]);
+        else
+            fputc(s[i], f);
+    }
+}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define TEXTGEN_VOCAB 8000
 
@@ -21,5 +22,8 @@ unsigned textgen_word(textgen *g);
 /* Prose of about `target` bytes into out (capacity >= target + 64): capitalized
  * sentences, commas, an occasional newline. Returns the length. */
 size_t textgen_prose(textgen *g, char *out, size_t target);
+
+/* Write n bytes of generated text as the inside of a JSON string. */
+void textgen_json_string(FILE *f, const char *s, size_t n);
 
 #endif

@@ -1,15 +1,17 @@
 /* A dedupe job: what `doppel dedupe` runs.
  *
- *   pass 1  read raw records (sequential) -> parse, normalize, fingerprint (parallel,
- *           OpenMP) -> merge in input order (sequential): ids checked, exact table,
- *           union-find. Only ~70 bytes per document plus its id stay in memory.
+ *   pass 1  read raw records into a batch (thread 0) -> parse, normalize, fingerprint
+ *           and sketch them (all threads, OpenMP) -> merge in input order (thread 0, while
+ *           the workers process the next batch): ids checked, exact table, union-find,
+ *           band keys and shingles handed to the near pass (near.c).
+ *   near    LSH candidates, verified, joined (near.c).
  *   finish  pick each cluster's representative (--keep), so statuses are final.
  *   pass 2  write the manifest and the pairs, in input order.
  *   pass 3  re-read the inputs and copy the kept records byte for byte (standard input
  *           was spooled to a temporary file in pass 1 for this).
  *
- * Work is split into batches and merged in input order, so the output is identical for
- * any number of threads. */
+ * About 80 bytes per document, its id and its band keys stay in memory. Batches are
+ * merged in input order, so the output is identical for any number of threads. */
 #include "pipeline/job_internal.h"
 #include "text/text.h"
 
