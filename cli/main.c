@@ -63,6 +63,17 @@ static const char usage_text[] =
     "      --no-punct          keep punctuation\n"
     "      --no-whitespace     keep white space as it is\n"
     "\n"
+    "Scripts (near duplicates; exact fingerprints see the text before this stage):\n"
+    "      --translit ID       ICU transform to Latin (default \"Any-Latin; Latin-ASCII\",\n"
+    "                          which meets Serbian Latin; any ICU ID, see uconv -L)\n"
+    "      --no-translit       no transliteration: scripts stay apart\n"
+    "      --simplify-han      fold Traditional to Simplified Chinese\n"
+    "      --segment words|chars  Chinese, Japanese, Thai, Lao, Khmer, Myanmar: dictionary\n"
+    "                          words (default) or single characters\n"
+    "\n"
+    "doppel normalize prints FILE (default: standard input) as the shingles see it;\n"
+    "with --exact-only, as the exact fingerprint sees it.\n"
+    "\n"
     "Other:\n"
     "  -q, --quiet             no progress line and no summary\n"
     "      --strict            exit 1 when any record had an error\n"
@@ -125,7 +136,8 @@ enum {
     OPT_KEEP = 256, OPT_FORMAT, OPT_ID_FIELD, OPT_TEXT_FIELD, OPT_LANG_FIELD, OPT_MAX_DOC,
     OPT_HIDDEN, OPT_STRICT, OPT_NO_NFKC, OPT_NO_CASEFOLD, OPT_NO_STRIPMARK, OPT_NO_PUNCT,
     OPT_NO_WHITESPACE, OPT_THRESHOLD, OPT_CONTAINMENT, OPT_SHINGLE, OPT_NGRAM, OPT_NUM_PERM,
-    OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY
+    OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY, OPT_TRANSLIT,
+    OPT_NO_TRANSLIT, OPT_SIMPLIFY_HAN, OPT_SEGMENT
 };
 
 static const struct option long_options[] = {
@@ -158,6 +170,10 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
     {"exact-only", no_argument, NULL, OPT_EXACT_ONLY},
+    {"translit", required_argument, NULL, OPT_TRANSLIT},
+    {"no-translit", no_argument, NULL, OPT_NO_TRANSLIT},
+    {"simplify-han", no_argument, NULL, OPT_SIMPLIFY_HAN},
+    {"segment", required_argument, NULL, OPT_SEGMENT},
     {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, or an exit code. */
@@ -250,6 +266,21 @@ static int parse_option(cli *c, int opt, const char *arg)
     }
     case OPT_NO_VERIFY: c->opts.no_verify = 1; break;
     case OPT_EXACT_ONLY: c->opts.exact_only = 1; break;
+    case OPT_TRANSLIT:
+        if (!*arg)
+            return usage_error("%s", "--translit takes an ICU transform ID (or use --no-translit)");
+        c->opts.script.translit = arg;
+        break;
+    case OPT_NO_TRANSLIT: c->opts.script.no_translit = 1; break;
+    case OPT_SIMPLIFY_HAN: c->opts.script.han_simplify = 1; break;
+    case OPT_SEGMENT:
+        if (strcmp(arg, "words") == 0)
+            c->opts.script.segment = DPL_SEGMENT_WORDS;
+        else if (strcmp(arg, "chars") == 0)
+            c->opts.script.segment = DPL_SEGMENT_CHARS;
+        else
+            return usage_error("--segment takes 'words' or 'chars', not '%s'", arg);
+        break;
     default: return usage_error("%s", "unknown option");
     }
     return -1;
@@ -357,7 +388,8 @@ static int cmd_dedupe(int argc, char **argv)
     return run_job(&c, argv + optind, argc - optind);
 }
 
-/* Print the normalized text of a document: shows what the fingerprint sees. */
+/* Print the text of a document as the shingles see it (normalized, then the script
+ * stage), or with --exact-only as the exact fingerprint sees it (normalized only). */
 static int cmd_normalize(int argc, char **argv)
 {
     cli c;
@@ -391,17 +423,27 @@ static int cmd_normalize(int argc, char **argv)
     if (f != stdin)
         fclose(f);
     dpl_normalizer *norm = dpl_normalizer_create(c.opts.norm_flags);
+    dpl_script *script = NULL;
     const char *out;
     size_t out_len, replaced;
     rc = norm ? dpl_normalize(norm, text ? text : "", len, &out, &out_len, &replaced)
               : DPL_ENOMEM;
+    if (rc == DPL_OK && !c.opts.exact_only) {
+        rc = dpl_script_create(&c.opts.script, c.opts.norm_flags, &script);
+        if (rc == DPL_OK)
+            rc = dpl_script_apply(script, out, out_len, &out, &out_len);
+    }
     if (rc == DPL_OK) {
         fwrite(out, 1, out_len, stdout);
         fputc('\n', stdout);
         if (replaced)
             fprintf(stderr, "doppel: %zu invalid UTF-8 sequences replaced\n", replaced);
-    } else
+    } else if (rc == DPL_ETRANSLIT)
+        fprintf(stderr, "doppel: unknown transliteration '%s': not an ICU transform ID\n",
+                c.opts.script.translit);
+    else
         fprintf(stderr, "doppel: %s\n", dpl_strerror(rc));
+    dpl_script_free(script);
     dpl_normalizer_free(norm);
     free(text);
     return rc == DPL_OK ? 0 : EXIT_USAGE;

@@ -66,7 +66,9 @@ DPL_API const char *dpl_icu_version(void);
     X(DUPID, "duplicate document id")                                           \
     X(INPUTCHANGED, "input changed while the run was reading it")               \
     X(INTERRUPTED, "interrupted")                                               \
-    X(EOF, "end of input")
+    X(EOF, "end of input")                                                      \
+    X(TRANSLIT, "unknown or invalid transliteration ID")                        \
+    X(ICU, "ICU failed")
 
 typedef enum dpl_error {
     DPL_OK = 0,
@@ -131,6 +133,58 @@ DPL_API int dpl_normalize(dpl_normalizer *norm, const char *text, size_t len,
                           const char **out, size_t *out_len, size_t *replaced);
 
 /* ---------------------------------------------------------------------------------------
+ * The script stage (ICU), between normalization and tokenization: scripts written without
+ * spaces are cut into words, Traditional Chinese is optionally folded to Simplified, and
+ * every other script is transliterated to Latin, so that the same text written in two
+ * scripts (Serbian in Cyrillic and in Latin letters, Japanese in kana and in kanji
+ * readings) shingles alike. Runs of ASCII are copied without calling ICU.
+ * ------------------------------------------------------------------------------------- */
+/** The default transform. doppel prepends one rule to it: the Serbian and Macedonian
+ *  Cyrillic letters that Serbian Latin spells with two letters (lj, nj, dz) are spelled so,
+ *  because ICU's Cyrillic-Latin gives them one letter with a diacritic. */
+#define DPL_TRANSLIT_DEFAULT "Any-Latin; Latin-ASCII"
+
+typedef enum dpl_segment_mode {
+    /** Dictionary words (ICU's word break iterator: Chinese, Japanese, Thai, Lao, Khmer,
+     *  Myanmar); the default. */
+    DPL_SEGMENT_WORDS = 0,
+    /** Each character (with its marks) is a word: character n-grams for those scripts. */
+    DPL_SEGMENT_CHARS
+} dpl_segment_mode;
+
+typedef struct dpl_script_options {
+    const char *translit; /**< ICU transform ID ("Any-Latin; Latin-ASCII",
+                               "Cyrillic-Latin", ...); NULL means DPL_TRANSLIT_DEFAULT */
+    int no_translit;      /**< 1: no transliteration (segmentation and folding still run) */
+    int han_simplify;     /**< 1: fold Traditional to Simplified Chinese first (ICU's
+                               "Traditional-Simplified") */
+    dpl_segment_mode segment;
+} dpl_script_options;
+
+/** The stage's ICU objects and scratch buffers.
+ *  Thread safety: not thread safe; give each thread its own, made by dpl_script_clone()
+ *  (cheaper than opening the transform again). */
+typedef struct dpl_script dpl_script;
+
+/** Open the stage. `opts` NULL means the defaults; `norm_flags` (0: DPL_NORM_DEFAULT) are
+ *  reapplied to what transliteration writes, so that its output is as normalized as its
+ *  input. Returns DPL_OK, DPL_ETRANSLIT (ICU does not know the transform ID: the text of
+ *  a typo, or a transform
+ *  this ICU lacks), DPL_EICU or DPL_ENOMEM. On failure *out is NULL. */
+DPL_API int dpl_script_create(const dpl_script_options *opts, unsigned norm_flags,
+                              dpl_script **out);
+/** A copy for another thread. Returns DPL_OK, DPL_EICU or DPL_ENOMEM. */
+DPL_API int dpl_script_clone(const dpl_script *proto, dpl_script **out);
+DPL_API void dpl_script_free(dpl_script *script);
+/** Apply the stage to normalized text. *out points to `text` itself when nothing changes
+ *  (pure ASCII), otherwise into the stage's buffer (valid until its next call); *out_len
+ *  is the length. Every word boundary of the result is white space or punctuation, in
+ *  every script, so tokenize it with dpl_tokenize_spaced() (DPL_SHINGLE_SPACED_WORDS). Returns DPL_OK, DPL_EICU or
+ *  DPL_ENOMEM. */
+DPL_API int dpl_script_apply(dpl_script *script, const char *text, size_t len,
+                             const char **out, size_t *out_len);
+
+/* ---------------------------------------------------------------------------------------
  * Word tokenization by Unicode categories.
  * ------------------------------------------------------------------------------------- */
 /** One token: a byte range of the text passed to dpl_tokenize(). */
@@ -147,6 +201,11 @@ typedef struct dpl_token {
  *  all, so a return value above `cap` means the array was too small (call again with a
  *  bigger one). Invalid UTF-8 bytes separate tokens. Thread safe (no state). */
 DPL_API size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap);
+/** As dpl_tokenize(), but characters of scripts written without spaces are ordinary word
+ *  characters: for text whose word boundaries are already marked, such as the output of
+ *  dpl_script_apply(). Thread safe. */
+DPL_API size_t dpl_tokenize_spaced(const char *text, size_t len, dpl_token *tokens,
+                                   size_t cap);
 
 /* ---------------------------------------------------------------------------------------
  * Exact-duplicate fingerprint: XXH3-128 of the normalized text.
@@ -166,7 +225,9 @@ DPL_API dpl_hash128 dpl_exact_hash(const char *normalized, size_t len);
  * ------------------------------------------------------------------------------------- */
 typedef enum dpl_shingle_unit {
     DPL_SHINGLE_WORDS = 0, /**< word n-grams over dpl_tokenize() tokens (default) */
-    DPL_SHINGLE_CHARS      /**< character n-grams over code points, white space included */
+    DPL_SHINGLE_CHARS,     /**< character n-grams over code points, white space included */
+    DPL_SHINGLE_SPACED_WORDS /**< word n-grams over dpl_tokenize_spaced() tokens: for the
+                                  output of dpl_script_apply() */
 } dpl_shingle_unit;
 
 #define DPL_DEFAULT_NGRAM 5
@@ -306,6 +367,9 @@ typedef enum dpl_keep {
 typedef struct dpl_options {
     dpl_reader_options reader;
     unsigned norm_flags; /**< dpl_norm_flag bits; 0 means DPL_NORM_DEFAULT */
+    dpl_script_options script; /**< segmentation, Han folding, transliteration: used by
+                                    the near-duplicate pass (exact fingerprints see the
+                                    normalized text, before this stage) */
     dpl_keep keep;
     int threads;         /**< 0 means all cores (OpenMP's default) */
     /* near duplicates */

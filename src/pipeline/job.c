@@ -59,6 +59,7 @@ static void free_threads(dpl_job *job)
         dpl__parser_free(job->ctx[t].parser);
         dpl_normalizer_free(job->ctx[t].norm);
         dpl_shingler_free(job->ctx[t].shingler);
+        dpl_script_free(job->ctx[t].script);
         free(job->ctx[t].sig);
         for (int slot = 0; slot < BATCH_SLOTS; slot++)
             dpl__buf_free(&job->ctx[t].arena[slot]);
@@ -227,7 +228,13 @@ static int create_threads(dpl_job *job)
     for (int t = 0; t < job->threads; t++) {
         job->ctx[t].parser = dpl__parser_create(&job->opts.reader);
         job->ctx[t].norm = dpl_normalizer_create(job->opts.norm_flags);
-        job->ctx[t].shingler = dpl_shingler_create(job->opts.shingle_unit, job->opts.ngram);
+        /* The script stage marks word boundaries in every script itself. */
+        dpl_shingle_unit unit = job->opts.shingle_unit == DPL_SHINGLE_WORDS && job->script
+                                    ? DPL_SHINGLE_SPACED_WORDS
+                                    : job->opts.shingle_unit;
+        job->ctx[t].shingler = dpl_shingler_create(unit, job->opts.ngram);
+        if (job->script && dpl_script_clone(job->script, &job->ctx[t].script) != DPL_OK)
+            return DPL_ENOMEM;
         job->ctx[t].sig = malloc(DPL_MAX_NUM_PERM * sizeof *job->ctx[t].sig);
         if (!job->ctx[t].parser || !job->ctx[t].norm || !job->ctx[t].shingler ||
             !job->ctx[t].sig)

@@ -67,6 +67,7 @@ typedef struct thread_ctx {
     dpl__parser *parser;
     dpl_normalizer *norm;
     dpl_shingler *shingler;
+    dpl_script *script; /* NULL when the near-duplicate pass is off */
     uint32_t *sig;
     dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
 } thread_ctx;
@@ -101,6 +102,7 @@ struct dpl_job {
     unsigned k, bands, rows;
     double threshold;
     uint64_t seed;
+    dpl_script *script;        /* the script stage as opened; threads use clones */
     /* documents */
     doc *docs;
     size_t n_docs, docs_cap;

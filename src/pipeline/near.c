@@ -80,6 +80,20 @@ static int open_spill(dpl_job *job)
     return DPL_OK;
 }
 
+static int open_script(dpl_job *job)
+{
+    const dpl_script_options *so = &job->opts.script;
+    int rc = dpl_script_create(so, job->opts.norm_flags, &job->script);
+    if (rc == DPL_ETRANSLIT)
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "unknown transliteration '%.200s': not an ICU transform ID (see `uconv -L` "
+                 "for the list)", so->translit ? so->translit : DPL_TRANSLIT_DEFAULT);
+    else if (rc != DPL_OK)
+        snprintf(job->errmsg, sizeof job->errmsg, "cannot open the script stage: %s",
+                 dpl_strerror(rc));
+    return rc;
+}
+
 int dpl__near_setup(dpl_job *job)
 {
     const dpl_options *o = &job->opts;
@@ -103,6 +117,7 @@ int dpl__near_setup(dpl_job *job)
         return DPL_EINVAL;
     }
     DPL_TRY(resolve_banding(job));
+    DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
     return open_spill(job);
@@ -113,6 +128,8 @@ void dpl__near_free(dpl_job *job)
     if (job->spill)
         fclose(job->spill);
     job->spill = NULL;
+    dpl_script_free(job->script);
+    job->script = NULL;
     free(job->band_keys);
     job->band_keys = NULL;
     free(job->near_pairs);
@@ -124,9 +141,12 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     it->n_spill = 0;
     if (!job->near)
         return DPL_OK;
+    const char *text;
+    size_t text_len;
+    DPL_TRY(dpl_script_apply(c->script, norm, len, &text, &text_len));
     const uint64_t *shingles;
     size_t n;
-    DPL_TRY(dpl_shingle(c->shingler, norm, len, &shingles, &n));
+    DPL_TRY(dpl_shingle(c->shingler, text, text_len, &shingles, &n));
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */
     DPL_TRY(dpl_minhash(shingles, n, job->k, job->seed, c->sig));

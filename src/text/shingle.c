@@ -21,7 +21,8 @@ struct dpl_shingler {
 
 dpl_shingler *dpl_shingler_create(dpl_shingle_unit unit, unsigned ngram)
 {
-    if (ngram > 64 || (unit != DPL_SHINGLE_WORDS && unit != DPL_SHINGLE_CHARS))
+    if (ngram > 64 || (unit != DPL_SHINGLE_WORDS && unit != DPL_SHINGLE_CHARS &&
+                        unit != DPL_SHINGLE_SPACED_WORDS))
         return NULL;
     dpl_shingler *sh = calloc(1, sizeof *sh);
     if (!sh)
@@ -64,10 +65,12 @@ static void roll_shingles(const uint64_t *h, size_t nt, size_t n, uint64_t *out)
 
 static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t *count)
 {
-    size_t nt = dpl_tokenize(text, len, sh->tokens, sh->tokens_cap);
+    size_t (*tokenize)(const char *, size_t, dpl_token *, size_t) =
+        sh->unit == DPL_SHINGLE_SPACED_WORDS ? dpl_tokenize_spaced : dpl_tokenize;
+    size_t nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     if (nt > sh->tokens_cap) {
         DPL_TRY(dpl__grow((void **)&sh->tokens, &sh->tokens_cap, nt, sizeof *sh->tokens));
-        nt = dpl_tokenize(text, len, sh->tokens, sh->tokens_cap);
+        nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     }
     DPL_TRY(dpl__grow((void **)&sh->hashes, &sh->hashes_cap, nt + 1, sizeof *sh->hashes));
     for (size_t i = 0; i < nt; i++)
@@ -108,8 +111,8 @@ int dpl_shingle(dpl_shingler *sh, const char *text, size_t len, const uint64_t *
 {
     if (!sh || (!text && len) || !shingles || !count)
         return DPL_EINVAL;
-    int rc = sh->unit == DPL_SHINGLE_WORDS ? shingle_words(sh, text, len, count)
-                                           : shingle_chars(sh, text, len, count);
+    int rc = sh->unit == DPL_SHINGLE_CHARS ? shingle_chars(sh, text, len, count)
+                                           : shingle_words(sh, text, len, count);
     *shingles = sh->shingles;
     return rc;
 }

@@ -3,8 +3,9 @@
  * A word is a maximal run of letters, marks, numbers and connector punctuation. Scripts
  * written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Khmer,
  * Myanmar) would make a whole sentence one "word", so each of their characters, with the
- * marks that follow it, is a token of its own; dictionary segmentation for them belongs to
- * the later script stage. */
+ * marks that follow it, is a token of its own. dpl_tokenize_spaced() is for text whose
+ * word boundaries the script stage (script.c) has already marked with spaces: there
+ * those characters are ordinary word characters. */
 #include "text/text.h"
 
 #include <string.h>
@@ -154,7 +155,8 @@ static void ascii_block_tokens(uint64_t mask, size_t base, int *in_word, size_t 
     }
 }
 
-size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
+static size_t tokenize(const char *text, size_t len, int spaced, dpl_token *tokens,
+                       size_t cap)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t count = 0, i = 0;
@@ -196,7 +198,7 @@ size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
             continue;
         }
         int word = cp >= 0 && is_word_category(cp);
-        int alone = word && is_unspaced_script(cp);
+        int alone = word && !spaced && is_unspaced_script(cp);
         if (in_word && (!word || alone || in_word == 2)) {
             emit(tokens, cap, &count, start, i);
             in_word = 0;
@@ -210,4 +212,14 @@ size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
     if (in_word)
         emit(tokens, cap, &count, start, i);
     return count;
+}
+
+size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
+{
+    return tokenize(text, len, 0, tokens, cap);
+}
+
+size_t dpl_tokenize_spaced(const char *text, size_t len, dpl_token *tokens, size_t cap)
+{
+    return tokenize(text, len, 1, tokens, cap);
 }

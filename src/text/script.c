@@ -1,0 +1,528 @@
+/* The script stage (ICU), between normalization and tokenization: scripts written without
+ * spaces are cut into words, Traditional Chinese is optionally folded to Simplified, and
+ * other scripts are transliterated to Latin.
+ *
+ * Only "foreign runs" reach ICU: maximal stretches of non-ASCII code points and the single
+ * spaces between them. The ASCII around them is copied as it is, and a text without a
+ * non-ASCII byte is returned untouched, so English pays one scan for the stage.
+ *
+ * Inside a run every word boundary (a space, or a cut the break iterator made) is written
+ * as U+001F before transliteration. ICU's Han-Latin puts a space between syllables and
+ * Latin-ASCII turns modifier letters into apostrophes; with every real boundary marked,
+ * any space or punctuation in ICU's output is ICU's own and is dropped, so that 成都 is
+ * one word ("chengdou"), not two, and Cyrillic "объявить" stays one word. */
+#include "text/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+#include <unicode/utrans.h>
+
+/* Marks a word boundary inside a run; ICU's transforms leave it alone. */
+#define BOUNDARY 0x1F
+
+/* DPL_TRANSLIT_DEFAULT with the Serbian and Macedonian letters that Serbian Latin writes
+ * as two letters (lj, nj, dz) spelled so first: ICU's Cyrillic-Latin gives them one
+ * letter with a diacritic, and a Serbian text in Cyrillic would then miss its Latin
+ * twin on every such word. Escapes keep this file ASCII. */
+static const char default_rules[] = "\\u0459 > lj; \\u0409 > Lj; \\u045A > nj; \\u040A > Nj; "
+                                    "\\u045F > dz; \\u040F > Dz; "
+                                    "::Any-Latin; ::Latin-ASCII;";
+
+struct dpl_script {
+    UTransliterator *translit; /* NULL: no transliteration */
+    UTransliterator *simplify; /* NULL: no Traditional-Simplified folding */
+    UBreakIterator *words;     /* NULL: one word per character */
+    dpl_normalizer *norm;      /* reapplied to what transliteration wrote */
+    unsigned norm_flags;
+    UChar *run;                /* the current run in UTF-16 */
+    int32_t run_cap;
+    UChar *marked;             /* the run with its boundaries marked, transformed in place */
+    int32_t marked_cap;
+    UChar *spare;              /* a copy to retry from when a transform outgrows its buffer */
+    int32_t spare_cap;
+    dpl__buf out;
+};
+
+static int open_transform(const char *id, const char *rules, UTransliterator **out)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    UChar uid[256], *urules = NULL;
+    int32_t rules_len = 0;
+    u_strFromUTF8(uid, (int32_t)(sizeof uid / sizeof *uid), NULL, id, -1, &err);
+    if (U_FAILURE(err) || err == U_STRING_NOT_TERMINATED_WARNING)
+        return DPL_ETRANSLIT; /* an ID longer than any ICU knows */
+    if (rules) {
+        rules_len = (int32_t)strlen(rules); /* ASCII: one UTF-16 unit per byte */
+        if (!(urules = malloc(((size_t)rules_len + 1) * sizeof *urules)))
+            return DPL_ENOMEM;
+        u_strFromUTF8(urules, rules_len + 1, NULL, rules, -1, &err);
+    }
+    UParseError where;
+    *out = utrans_openU(uid, -1, UTRANS_FORWARD, urules, rules_len, &where, &err);
+    free(urules);
+    if (err == U_MEMORY_ALLOCATION_ERROR)
+        return DPL_ENOMEM;
+    return U_FAILURE(err) ? DPL_ETRANSLIT : DPL_OK;
+}
+
+static dpl_script *alloc_script(unsigned norm_flags)
+{
+    dpl_script *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->norm_flags = norm_flags ? norm_flags : DPL_NORM_DEFAULT;
+    if (!(sc->norm = dpl_normalizer_create(sc->norm_flags))) {
+        free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
+static int open_word_breaker(UBreakIterator **out)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    *out = ubrk_open(UBRK_WORD, "", NULL, 0, &err); /* root: dictionaries by script */
+    return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : U_FAILURE(err) ? DPL_EICU : DPL_OK;
+}
+
+static int open_parts(dpl_script *sc, const dpl_script_options *o)
+{
+    if (!o->no_translit) {
+        const char *id = o->translit ? o->translit : DPL_TRANSLIT_DEFAULT;
+        DPL_TRY(open_transform(o->translit ? id : "doppel-default",
+                               o->translit ? NULL : default_rules, &sc->translit));
+    }
+    if (o->han_simplify)
+        DPL_TRY(open_transform("Traditional-Simplified", NULL, &sc->simplify));
+    if (o->segment == DPL_SEGMENT_WORDS)
+        DPL_TRY(open_word_breaker(&sc->words));
+    return DPL_OK;
+}
+
+int dpl_script_create(const dpl_script_options *opts, unsigned norm_flags, dpl_script **out)
+{
+    static const dpl_script_options defaults = {0};
+    const dpl_script_options *o = opts ? opts : &defaults;
+    if (!out || (o->segment != DPL_SEGMENT_WORDS && o->segment != DPL_SEGMENT_CHARS))
+        return DPL_EINVAL;
+    *out = NULL;
+    dpl_script *sc = alloc_script(norm_flags);
+    if (!sc)
+        return DPL_ENOMEM;
+    int rc = open_parts(sc, o);
+    if (rc != DPL_OK) {
+        dpl_script_free(sc);
+        return rc;
+    }
+    *out = sc;
+    return DPL_OK;
+}
+
+static int clone_transform(const UTransliterator *t, UTransliterator **out)
+{
+    if (!t)
+        return DPL_OK;
+    UErrorCode err = U_ZERO_ERROR;
+    *out = utrans_clone(t, &err);
+    return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : U_FAILURE(err) ? DPL_EICU : DPL_OK;
+}
+
+static int clone_parts(const dpl_script *proto, dpl_script *sc)
+{
+    DPL_TRY(clone_transform(proto->translit, &sc->translit));
+    DPL_TRY(clone_transform(proto->simplify, &sc->simplify));
+    if (proto->words) {
+        UErrorCode err = U_ZERO_ERROR;
+        sc->words = ubrk_clone(proto->words, &err);
+        if (U_FAILURE(err))
+            return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : DPL_EICU;
+    }
+    return DPL_OK;
+}
+
+int dpl_script_clone(const dpl_script *proto, dpl_script **out)
+{
+    if (!proto || !out)
+        return DPL_EINVAL;
+    *out = NULL;
+    dpl_script *sc = alloc_script(proto->norm_flags);
+    if (!sc)
+        return DPL_ENOMEM;
+    int rc = clone_parts(proto, sc);
+    if (rc != DPL_OK) {
+        dpl_script_free(sc);
+        return rc;
+    }
+    *out = sc;
+    return DPL_OK;
+}
+
+void dpl_script_free(dpl_script *sc)
+{
+    if (!sc)
+        return;
+    if (sc->translit)
+        utrans_close(sc->translit);
+    if (sc->simplify)
+        utrans_close(sc->simplify);
+    if (sc->words)
+        ubrk_close(sc->words);
+    dpl_normalizer_free(sc->norm);
+    free(sc->run);
+    free(sc->marked);
+    free(sc->spare);
+    dpl__buf_free(&sc->out);
+    free(sc);
+}
+
+/* ---- classifying text ------------------------------------------------------------- */
+
+static int has_non_ascii(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (x & DPL__HIGHS)
+            return 1;
+    }
+    for (; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 1;
+    return 0;
+}
+
+static int is_unspaced_script(UScriptCode sc)
+{
+    return sc == USCRIPT_HAN || sc == USCRIPT_HIRAGANA || sc == USCRIPT_KATAKANA ||
+           sc == USCRIPT_THAI || sc == USCRIPT_LAO || sc == USCRIPT_KHMER ||
+           sc == USCRIPT_MYANMAR;
+}
+
+/* Whether c belongs to a script written without spaces, by its Script or, for shared
+ * characters such as the prolonged sound mark ー or combining kana marks, by its
+ * Script_Extensions. */
+static int is_unspaced(UChar32 c)
+{
+    if (c < 0x0E00)
+        return 0; /* below Thai: no such script */
+    UErrorCode err = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript(c, &err);
+    if (U_FAILURE(err))
+        return 0;
+    if (is_unspaced_script(sc))
+        return 1;
+    if (sc != USCRIPT_COMMON && sc != USCRIPT_INHERITED)
+        return 0;
+    return uscript_hasScript(c, USCRIPT_HAN) || uscript_hasScript(c, USCRIPT_HIRAGANA) ||
+           uscript_hasScript(c, USCRIPT_KATAKANA) || uscript_hasScript(c, USCRIPT_THAI) ||
+           uscript_hasScript(c, USCRIPT_LAO) || uscript_hasScript(c, USCRIPT_KHMER) ||
+           uscript_hasScript(c, USCRIPT_MYANMAR);
+}
+
+static int is_mark(UChar32 c)
+{
+    return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0;
+}
+
+static int is_ascii_alnum(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The end of the foreign run starting at the non-ASCII byte s[i]: it takes non-ASCII code
+ * points and single spaces between them, and ends after its last non-ASCII code point. */
+static size_t run_end(const char *s, size_t i, size_t len)
+{
+    size_t end = i;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            i++;
+            while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+                i++;
+            end = i;
+        } else if (c == ' ') {
+            i++;
+        } else {
+            break;
+        }
+    }
+    return end;
+}
+
+static int run_has_unspaced(const char *s, size_t len)
+{
+    for (int32_t i = 0; i < (int32_t)len;) {
+        UChar32 c;
+        U8_NEXT(s, i, (int32_t)len, c);
+        if (c >= 0 && is_unspaced(c))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- UTF-16 buffers ---------------------------------------------------------------- */
+
+static int reserve16(UChar **buf, int32_t *cap, size_t need)
+{
+    if (need > INT32_MAX / 2)
+        return DPL_ENOMEM; /* runs are bounded by the normalizer's segments long before */
+    if ((int32_t)need <= *cap)
+        return DPL_OK;
+    int32_t grown = *cap ? *cap : 256;
+    while (grown < (int32_t)need)
+        grown *= 2;
+    UChar *p = realloc(*buf, (size_t)grown * sizeof *p);
+    if (!p)
+        return DPL_ENOMEM;
+    *buf = p;
+    *cap = grown;
+    return DPL_OK;
+}
+
+static int run_to_utf16(dpl_script *sc, const char *s, size_t len, int32_t *n16)
+{
+    DPL_TRY(reserve16(&sc->run, &sc->run_cap, len + 1)); /* never more units than bytes */
+    UErrorCode err = U_ZERO_ERROR;
+    u_strFromUTF8(sc->run, sc->run_cap, n16, s, (int32_t)len, &err);
+    return U_FAILURE(err) ? DPL_EICU : DPL_OK;
+}
+
+/* Apply a transform to buf[0, *len) in place, growing the buffer when the result needs
+ * more room (Han-Latin writes up to seven units per character). */
+static int transform(dpl_script *sc, UTransliterator *t, UChar **buf, int32_t *cap,
+                     int32_t *len)
+{
+    DPL_TRY(reserve16(&sc->spare, &sc->spare_cap, (size_t)*len + 1));
+    memcpy(sc->spare, *buf, (size_t)*len * sizeof **buf);
+    DPL_TRY(reserve16(buf, cap, (size_t)*len * 4 + 16));
+    for (;;) {
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t n = *len, limit = *len;
+        utrans_transUChars(t, *buf, &n, *cap, 0, &limit, &err);
+        if (err != U_BUFFER_OVERFLOW_ERROR) {
+            if (U_FAILURE(err))
+                return DPL_EICU;
+            *len = n;
+            return DPL_OK;
+        }
+        DPL_TRY(reserve16(buf, cap, (size_t)*cap * 2));
+        memcpy(*buf, sc->spare, (size_t)*len * sizeof **buf);
+    }
+}
+
+/* ---- marking word boundaries -------------------------------------------------------- */
+
+typedef struct marker {
+    dpl_script *sc;
+    int32_t n;      /* units written to sc->marked */
+    UChar boundary; /* BOUNDARY before transliteration, else a space */
+} marker;
+
+static void put_unit(marker *m, UChar u)
+{
+    m->sc->marked[m->n++] = u;
+}
+
+/* A boundary, unless the text so far is empty or already ends with one. */
+static void put_boundary(marker *m)
+{
+    if (m->n > 0 && m->sc->marked[m->n - 1] != m->boundary)
+        put_unit(m, m->boundary);
+}
+
+static void put_units(marker *m, const UChar *u, int32_t n)
+{
+    memcpy(m->sc->marked + m->n, u, (size_t)n * sizeof *u);
+    m->n += n;
+}
+
+/* The end of the span of unspaced-script characters (and their marks) starting at i. */
+static int32_t unspaced_span_end(const UChar *u, int32_t i, int32_t n)
+{
+    while (i < n) {
+        int32_t next = i;
+        UChar32 c;
+        U16_NEXT(u, next, n, c);
+        if (!is_unspaced(c) && !is_mark(c))
+            break;
+        i = next;
+    }
+    return i;
+}
+
+static int cut_into_words(marker *m, const UChar *span, int32_t n)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    UBreakIterator *bi = m->sc->words;
+    ubrk_setText(bi, span, n, &err);
+    if (U_FAILURE(err))
+        return DPL_EICU;
+    for (int32_t from = ubrk_first(bi), to; (to = ubrk_next(bi)) != UBRK_DONE; from = to) {
+        put_boundary(m);
+        put_units(m, span + from, to - from);
+    }
+    return DPL_OK;
+}
+
+static void cut_into_characters(marker *m, const UChar *span, int32_t n)
+{
+    for (int32_t i = 0; i < n;) {
+        int32_t from = i;
+        UChar32 c;
+        U16_NEXT(span, i, n, c);
+        while (i < n) { /* the marks that follow belong to the character */
+            int32_t next = i;
+            U16_NEXT(span, next, n, c);
+            if (!is_mark(c))
+                break;
+            i = next;
+        }
+        put_boundary(m);
+        put_units(m, span + from, i - from);
+    }
+}
+
+/* Copy the run to sc->marked with each word boundary written as m->boundary. `joined`
+ * says that ASCII word characters touch the run's start or end, which then needs a
+ * boundary of its own when the run starts or ends with an unspaced script. */
+static int mark_words(marker *m, const UChar *u, int32_t n, int joined_before,
+                      int joined_after)
+{
+    /* Each unit may gain one boundary before it, and one more may follow the end. */
+    DPL_TRY(reserve16(&m->sc->marked, &m->sc->marked_cap, (size_t)n * 2 + 4));
+    if (joined_before && n > 0 && is_unspaced(u[0]))
+        put_unit(m, m->boundary);
+    int ends_unspaced = 0;
+    for (int32_t i = 0; i < n;) {
+        int32_t next = i;
+        UChar32 c;
+        U16_NEXT(u, next, n, c);
+        if (is_unspaced(c)) {
+            int32_t end = unspaced_span_end(u, i, n);
+            if (m->sc->words)
+                DPL_TRY(cut_into_words(m, u + i, end - i));
+            else
+                cut_into_characters(m, u + i, end - i);
+            put_boundary(m);
+            ends_unspaced = end == n;
+            i = end;
+            continue;
+        }
+        if (c == ' ')
+            put_boundary(m);
+        else
+            put_units(m, u + i, next - i);
+        i = next;
+    }
+    /* A boundary the last span left at the very end goes, unless ASCII follows. */
+    if (m->n > 0 && m->sc->marked[m->n - 1] == m->boundary && !(ends_unspaced && joined_after))
+        m->n--;
+    return DPL_OK;
+}
+
+/* ---- writing the result -------------------------------------------------------------- */
+
+static int append_utf16(dpl__buf *out, const UChar *u, int32_t n)
+{
+    DPL_TRY(dpl__buf_reserve(out, (size_t)n * 3 + 1));
+    UErrorCode err = U_ZERO_ERROR;
+    int32_t wrote;
+    u_strToUTF8(out->data + out->len, (int32_t)(out->cap - out->len), &wrote, u, n, &err);
+    if (U_FAILURE(err))
+        return DPL_EICU;
+    out->len += (size_t)wrote;
+    out->data[out->len] = '\0';
+    return DPL_OK;
+}
+
+/* Append transliterated text: boundaries become spaces, ASCII that is neither a letter
+ * nor a digit is ICU's own (syllable spaces, apostrophes for soft signs) and goes. */
+static int append_transliterated(dpl__buf *out, const UChar *u, int32_t n)
+{
+    DPL_TRY(dpl__buf_reserve(out, (size_t)n * 3 + 1));
+    for (int32_t i = 0; i < n;) {
+        UChar32 c;
+        U16_NEXT(u, i, n, c);
+        if (c == BOUNDARY) {
+            if (out->len > 0 && out->data[out->len - 1] != ' ')
+                out->data[out->len++] = ' ';
+        } else if (c < 0x80) {
+            if (is_ascii_alnum(c))
+                out->data[out->len++] = (char)c;
+        } else {
+            UBool bad = 0;
+            U8_APPEND((uint8_t *)out->data, out->len, out->cap, c, bad);
+            (void)bad; /* room was reserved: three bytes per unit */
+        }
+    }
+    out->data[out->len] = '\0';
+    return DPL_OK;
+}
+
+static int process_run(dpl_script *sc, const char *s, size_t len, int joined_before,
+                       int joined_after)
+{
+    if (!sc->translit && !sc->simplify && !run_has_unspaced(s, len))
+        return dpl__buf_append(&sc->out, s, len); /* nothing to do without ICU */
+    int32_t n;
+    DPL_TRY(run_to_utf16(sc, s, len, &n));
+    if (sc->simplify)
+        DPL_TRY(transform(sc, sc->simplify, &sc->run, &sc->run_cap, &n));
+    marker m = {sc, 0, sc->translit ? BOUNDARY : ' '};
+    DPL_TRY(mark_words(&m, sc->run, n, joined_before, joined_after));
+    if (!sc->translit)
+        return append_utf16(&sc->out, sc->marked, m.n);
+    DPL_TRY(transform(sc, sc->translit, &sc->marked, &sc->marked_cap, &m.n));
+    return append_transliterated(&sc->out, sc->marked, m.n);
+}
+
+static int apply_runs(dpl_script *sc, const char *text, size_t len)
+{
+    dpl__buf_clear(&sc->out);
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i;
+        while (i < len && (unsigned char)text[i] < 0x80)
+            i++;
+        DPL_TRY(dpl__buf_append(&sc->out, text + start, i - start));
+        if (i == len)
+            break;
+        size_t end = run_end(text, i, len);
+        int before = i > 0 && is_ascii_alnum((unsigned char)text[i - 1]);
+        int after = end < len && is_ascii_alnum((unsigned char)text[end]);
+        DPL_TRY(process_run(sc, text + i, end - i, before, after));
+        i = end;
+    }
+    return DPL_OK;
+}
+
+int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **out,
+                     size_t *out_len)
+{
+    if (!sc || (!text && len) || !out || !out_len)
+        return DPL_EINVAL;
+    if (!has_non_ascii(text, len) ||
+        (!sc->translit && !sc->simplify && !run_has_unspaced(text, len))) {
+        *out = text;
+        *out_len = len;
+        return DPL_OK;
+    }
+    DPL_TRY(apply_runs(sc, text, len));
+    if (!sc->translit) {
+        *out = sc->out.data;
+        *out_len = sc->out.len;
+        return DPL_OK;
+    }
+    /* Transforms may write what normalization would have changed (letter case, marks
+     * under a custom ID): normalize their output again. */
+    return dpl__normalize_valid(sc->norm, sc->out.data, sc->out.len, out, out_len);
+}
