@@ -177,27 +177,41 @@ static void free_normalized(normalized *nz)
 }
 
 /* Tokenize + shingle + MinHash over normalized text (the near-duplicate sketch). */
-static stage_result stage_sketch(const corpus *c)
+/* Shingle and sketch normalized text; with `script`, through the script stage first
+ * (segmentation and transliteration, the default of the near pass). */
+static stage_result sketch(const corpus *c, int script)
 {
     normalized nz = normalize_all(c);
-    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 0);
+    dpl_script *sc = NULL;
+    if (script && dpl_script_create(NULL, 0, &sc) != DPL_OK)
+        abort();
+    dpl_shingler *sh =
+        dpl_shingler_create(script ? DPL_SHINGLE_SPACED_WORDS : DPL_SHINGLE_WORDS, 0);
     uint32_t sig[DPL_DEFAULT_NUM_PERM];
     uint64_t sink = 0;
     double t = now();
     for (size_t i = 0; i < nz.n; i++) {
         const uint64_t *shingles;
         size_t count;
-        dpl_shingle(sh, nz.texts[i], nz.lens[i], &shingles, &count);
+        const char *text = nz.texts[i];
+        size_t len = nz.lens[i];
+        if (sc)
+            dpl_script_apply(sc, text, len, &text, &len);
+        dpl_shingle(sh, text, len, &shingles, &count);
         dpl_minhash(shingles, count, DPL_DEFAULT_NUM_PERM, DPL_DEFAULT_SEED, sig);
         sink ^= sig[0];
     }
     stage_result r = {now() - t, c->n};
     dpl_shingler_free(sh);
+    dpl_script_free(sc);
     free_normalized(&nz);
     if (sink == 42)
         puts("");
     return r;
 }
+
+static stage_result stage_sketch(const corpus *c) { return sketch(c, 0); }
+static stage_result stage_script_sketch(const corpus *c) { return sketch(c, 1); }
 
 static stage_result stage_hash_only(const corpus *c)
 {
@@ -242,13 +256,16 @@ static stage_result stage_read(const corpus *c, int pipeline)
     return res;
 }
 
+enum job_mode { JOB_NEAR, JOB_EXACT_ONLY, JOB_NEAR_NO_TRANSLIT };
+
 /* Child mode: run one job and print "seconds records duplicates near peak_rss_kb". */
-static int run_job_child(const char *path, int threads, int exact_only)
+static int run_job_child(const char *path, int threads, int mode)
 {
     dpl_options o;
     dpl_options_init(&o);
     o.threads = threads;
-    o.exact_only = exact_only;
+    o.exact_only = mode == JOB_EXACT_ONLY;
+    o.script.no_translit = mode == JOB_NEAR_NO_TRANSLIT;
     dpl_job *job = dpl_job_create(&o);
     dpl_summary sum;
     if (dpl_job_add_input(job, path) != DPL_OK || dpl_job_run(job, &sum) != DPL_OK) {
@@ -270,11 +287,11 @@ typedef struct job_result {
 } job_result;
 
 /* Run a job in a fresh process, so that its peak RSS is its own. */
-static job_result stage_job(const corpus *c, int threads, int exact_only)
+static job_result stage_job(const corpus *c, int threads, enum job_mode mode)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "/proc/%d/exe --run-job '%s' %d %d", (int)getpid(), c->path,
-             threads, exact_only);
+             threads, (int)mode);
     job_result j = {{0, 0}, 0, 0, 0};
     FILE *p = popen(cmd, "r");
     double seconds = 0;
@@ -378,14 +395,18 @@ int main(int argc, char **argv)
     row("normalize + fingerprint", best_of_3(normalize_hash, &c), c.text_bytes);
     row("read JSONL (dpl_reader, file)", best_of_3(read_only, &c), c.text_bytes);
     row("read + normalize + fingerprint, 1 thread", best_of_3(read_pipeline, &c), c.text_bytes);
-    row("shingle + MinHash (tokenize, 5-grams, k=128)", best_of_3(stage_sketch, &c), c.text_bytes);
+    stage_result plain = best_of_3(stage_sketch, &c), scripted = best_of_3(stage_script_sketch, &c);
+    row("shingle + MinHash (tokenize, 5-grams, k=128)", plain, c.text_bytes);
+    row("script stage + shingle + MinHash", scripted, c.text_bytes);
     printf("\n%-44s %10s %12s %9s %9s %9s\n", "doppel dedupe, read to clusters", "MB/s",
            "docs/s", "seconds", "peak MB", "B/doc");
-    job_result jobs[4];
+    job_result jobs[5];
     static const char *const names[] = {"exact only, 1 thread", "exact only, 2 threads",
-                                        "exact + near, 1 thread", "exact + near, 2 threads"};
-    for (int i = 0; i < 4; i++) {
-        jobs[i] = stage_job(&c, 1 + (i & 1), i < 2);
+                                        "exact + near, 1 thread", "exact + near, 2 threads",
+                                        "exact + near, 1 thread, --no-translit"};
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = stage_job(&c, i == 4 ? 1 : 1 + (i & 1),
+                            i == 4 ? JOB_NEAR_NO_TRANSLIT : i < 2 ? JOB_EXACT_ONLY : JOB_NEAR);
         double text_mb = (double)c.text_bytes / 1e6;
         printf("%-44s %10.1f %12.0f %9.3f %9.1f %9.0f\n", names[i], text_mb / jobs[i].r.seconds,
                (double)jobs[i].r.docs / jobs[i].r.seconds, jobs[i].r.seconds,
@@ -395,6 +416,9 @@ int main(int argc, char **argv)
     printf("\n2-thread speed-up: exact only %.2fx, exact + near %.2fx (this machine's XXH3 "
            "2-thread ceiling now: %.2fx)\n", jobs[0].r.seconds / jobs[1].r.seconds,
            jobs[2].r.seconds / jobs[3].r.seconds, x1.seconds / x2.seconds);
+    printf("transliteration on this (Latin) text: stage %.1f%% slower, job %.1f%% slower "
+           "(target: at most 10%%)\n", 100.0 * (scripted.seconds / plain.seconds - 1),
+           100.0 * (jobs[2].r.seconds / jobs[4].r.seconds - 1));
     printf("duplicates found: %llu exact-only, %llu with near (%llu near); planted exact: %zu\n",
            jobs[0].duplicates, jobs[2].duplicates, jobs[2].near, c.planted);
     if (jobs[0].duplicates < c.planted || jobs[1].duplicates != jobs[0].duplicates ||

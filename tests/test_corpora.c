@@ -6,9 +6,16 @@
  *   - a "near" member whose word 5-gram Jaccard with its group's original reaches the
  *     threshold (0.8) is in the original's cluster, as kind "near" with that score or
  *     more.
- * The Jaccard values are computed here from the documents themselves.
+ *   - a "translit" member (the original's text in another script) is in the original's
+ *     cluster, at J >= 0.8, when transliteration is on, and apart from it when it is off;
+ *     a "hanform" member (the text in Traditional characters) likewise, but it also meets
+ *     the original under --simplify-han;
+ *   - with --all-near, every "near" member reaches J >= 0.8 (the corpus was written so).
+ * The Jaccard values are computed here from the documents themselves, through the same
+ * stages (normalize, script, shingle) and options as the run that wrote the manifest.
  *
- * Usage: test_corpora MANIFEST TRUTH_TSV PROJECT_DIR */
+ * Usage: test_corpora [--no-translit] [--simplify-han] [--all-near] MANIFEST TRUTH_TSV
+ *                     PROJECT_DIR INPUT...   (INPUTs relative to PROJECT_DIR) */
 #define _GNU_SOURCE
 #include "check.h"
 #include "doppel.h"
@@ -111,18 +118,23 @@ static void load_manifest(const char *path)
     fclose(m);
 }
 
-/* The shingle set of every document, through the library's reader, normalizer and
- * shingler with default settings. */
-static void load_sets(const char *project)
+static dpl_script_options script_opts;
+static int all_near;
+
+/* The shingle set of every document, through the library's reader, normalizer, script
+ * stage and shingler, as the job does it. */
+static void load_sets(const char *project, char **inputs, int n_inputs)
 {
-    char news[1024], mixed[1024];
-    snprintf(news, sizeof news, "%s/corpora/news", project);
-    snprintf(mixed, sizeof mixed, "%s/corpora/mixed.jsonl", project);
     dpl_reader *r = dpl_reader_create(NULL);
     dpl_normalizer *n = dpl_normalizer_create(0);
-    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 0);
-    CHECK_EQ_INT(dpl_reader_add(r, news), DPL_OK);
-    CHECK_EQ_INT(dpl_reader_add(r, mixed), DPL_OK);
+    dpl_script *sc = NULL;
+    CHECK_EQ_INT(dpl_script_create(&script_opts, 0, &sc), DPL_OK);
+    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_SPACED_WORDS, 0);
+    for (int i = 0; i < n_inputs; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", project, inputs[i]);
+        CHECK_EQ_INT(dpl_reader_add(r, path), DPL_OK);
+    }
     dpl_record rec;
     while (dpl_reader_next(r, &rec) == DPL_OK) {
         const char *src = strstr(rec.source, "corpora/");
@@ -136,6 +148,7 @@ static void load_sets(const char *project)
         const uint64_t *shingles;
         size_t count;
         dpl_normalize(n, rec.text, rec.text_len, &norm, &len, NULL);
+        dpl_script_apply(sc, norm, len, &norm, &len);
         dpl_shingle(sh, norm, len, &shingles, &count);
         e->set = malloc((count ? count : 1) * sizeof *e->set);
         for (size_t i = 0; i < count; i++)
@@ -143,6 +156,7 @@ static void load_sets(const char *project)
         e->set_n = dpl_set_normalize(e->set, count);
     }
     dpl_shingler_free(sh);
+    dpl_script_free(sc);
     dpl_normalizer_free(n);
     dpl_reader_free(r);
 }
@@ -169,17 +183,56 @@ static const entry *by_id(const char *id)
     return NULL;
 }
 
+/* Whether a document in another script than its original should meet it. */
+static int script_twin_meets(const entry *e)
+{
+    if (strcmp(e->kind, "translit") == 0)
+        return !script_opts.no_translit;
+    return !script_opts.no_translit || script_opts.han_simplify; /* hanform */
+}
+
+static void check_script_twin(const entry *e, const entry *orig, double j)
+{
+    int meets = script_twin_meets(e);
+    if (meets) {
+        CHECK(j >= THRESHOLD);
+        CHECK_EQ_STR(e->cluster, orig->cluster);
+    } else if (strcmp(e->cluster, orig->cluster) == 0) {
+        CHECK(!"paired across scripts without transliteration");
+    }
+    printf("  %-8s %-34s J=%.3f with its original: %s (expected %s)\n", e->kind, e->name, j,
+           strcmp(e->cluster, orig->cluster) == 0 ? "same cluster" : "separate",
+           meets ? "same" : "separate");
+}
+
+static int parse_flags(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+        if (strcmp(argv[i], "--no-translit") == 0)
+            script_opts.no_translit = 1;
+        else if (strcmp(argv[i], "--simplify-han") == 0)
+            script_opts.han_simplify = 1;
+        else if (strcmp(argv[i], "--all-near") == 0)
+            all_near = 1;
+        else
+            return -1;
+    }
+    return i;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4)
+    int a = parse_flags(argc, argv);
+    if (a < 0 || argc - a < 4)
         return 2;
-    if (load_truth(argv[2]) != 0) {
-        printf("test_corpora: no %s, skipped\n", argv[2]);
+    if (load_truth(argv[a + 1]) != 0) {
+        printf("test_corpora: no %s, skipped\n", argv[a + 1]);
         return 0;
     }
     CHECK(n_docs > 20);
-    load_manifest(argv[1]);
-    load_sets(argv[3]);
+    load_manifest(argv[a]);
+    load_sets(argv[a + 2], argv + a + 3, argc - a - 3);
     int near_expected = 0, near_found = 0;
     for (int i = 0; i < n_docs; i++) {
         entry *e = &docs[i];
@@ -203,8 +256,12 @@ int main(int argc, char **argv)
             if (!strcmp(e->status, "duplicate") && !strcmp(orig->status, "duplicate"))
                 CHECK_EQ_STR(e->dup_kind, orig->dup_kind);
         }
+        if (strcmp(e->kind, "translit") == 0 || strcmp(e->kind, "hanform") == 0)
+            check_script_twin(e, orig, jaccard(e, orig));
         if (strcmp(e->kind, "near") == 0) {
             double j = jaccard(e, orig);
+            if (all_near)
+                CHECK(j >= THRESHOLD);
             if (j >= THRESHOLD) {
                 near_expected++;
                 near_found += strcmp(e->cluster, orig->cluster) == 0;
