@@ -68,8 +68,9 @@ static const char usage_text[] =
     "                          which meets Serbian Latin; any ICU ID, see uconv -L)\n"
     "      --no-translit       no transliteration: scripts stay apart\n"
     "      --simplify-han      fold Traditional to Simplified Chinese\n"
-    "      --segment words|chars  Chinese, Japanese, Thai, Lao, Khmer, Myanmar: dictionary\n"
-    "                          words (default) or single characters\n"
+    "      --segment auto|words|chars  scripts without spaces: by script (default: Han\n"
+    "                          and kana by character, Thai, Lao, Khmer, Myanmar by\n"
+    "                          dictionary word), all by word, or all by character\n"
     "\n"
     "doppel normalize prints FILE (default: standard input) as the shingles see it;\n"
     "with --exact-only, as the exact fingerprint sees it.\n"
@@ -274,12 +275,14 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_NO_TRANSLIT: c->opts.script.no_translit = 1; break;
     case OPT_SIMPLIFY_HAN: c->opts.script.han_simplify = 1; break;
     case OPT_SEGMENT:
-        if (strcmp(arg, "words") == 0)
+        if (strcmp(arg, "auto") == 0)
+            c->opts.script.segment = DPL_SEGMENT_AUTO;
+        else if (strcmp(arg, "words") == 0)
             c->opts.script.segment = DPL_SEGMENT_WORDS;
         else if (strcmp(arg, "chars") == 0)
             c->opts.script.segment = DPL_SEGMENT_CHARS;
         else
-            return usage_error("--segment takes 'words' or 'chars', not '%s'", arg);
+            return usage_error("--segment takes 'auto', 'words' or 'chars', not '%s'", arg);
         break;
     default: return usage_error("%s", "unknown option");
     }

@@ -31,9 +31,12 @@ static void expect(const dpl_script_options *o, const char *text, const char *wa
 }
 
 static const dpl_script_options translit = {0};
+static const dpl_script_options translit_words = {.segment = DPL_SEGMENT_WORDS};
 static const dpl_script_options plain = {.no_translit = 1};
+static const dpl_script_options words = {.no_translit = 1, .segment = DPL_SEGMENT_WORDS};
 static const dpl_script_options chars = {.no_translit = 1, .segment = DPL_SEGMENT_CHARS};
-static const dpl_script_options simplify = {.no_translit = 1, .han_simplify = 1};
+static const dpl_script_options simplify = {.no_translit = 1, .han_simplify = 1,
+                                            .segment = DPL_SEGMENT_WORDS};
 
 static void test_ascii_untouched(void)
 {
@@ -51,27 +54,31 @@ static void test_ascii_untouched(void)
 
 static void test_segmentation(void)
 {
-    expect(&plain, "成都是中国的城市", "成都 是 中国 的 城市");
-    expect(&chars, "成都是中国", "成 都 是 中 国");
+    /* By default Han and kana go by character, Thai by dictionary word. */
+    expect(&plain, "成都是中国", "成 都 是 中 国");
     expect(&plain, "ภาษาไทยเป็นภาษาที่สวยงาม", "ภาษา ไทย เป็น ภาษา ที่ สวยงาม");
+    expect(&plain, "東京ภาษาไทย", "東 京 ภาษา ไทย");
+    expect(&words, "成都是中国的城市", "成都 是 中国 的 城市");
+    expect(&chars, "ภาษา", "ภ า ษ า");
     /* The prolonged sound mark is Common script but belongs to the katakana word. */
-    expect(&plain, "コーヒーを飲む", "コーヒー を 飲む");
+    expect(&words, "コーヒーを飲む", "コーヒー を 飲む");
     /* Spaced scripts and ASCII around unspaced ones are left as they are. */
-    expect(&plain, "Москва и 東京で tower", "москва и 東京 で tower");
-    expect(&plain, "hello東京tower", "hello 東京 tower");
+    expect(&words, "Москва и 東京で tower", "москва и 東京 で tower");
+    expect(&words, "hello東京tower", "hello 東京 tower");
     expect(&plain, "한국어 서울", "한국어 서울");
 }
 
 static void test_simplify(void)
 {
     expect(&simplify, "東京國際機場", "东京 国际 机场");
-    expect(&plain, "東京國際機場", "東京 國際機場");
+    expect(&words, "東京國際機場", "東京 國際機場");
 }
 
 static void test_transliteration(void)
 {
     /* Syllables of one word stay one word: ICU's own spaces are dropped. */
-    expect(&translit, "成都是中国的城市", "chengdou shi zhongguo de chengshi");
+    expect(&translit_words, "成都是中国的城市", "chengdou shi zhongguo de chengshi");
+    expect(&translit, "成都是中国", "cheng dou shi zhong guo");
     /* Serbian in Cyrillic meets Serbian in Latin letters, digraphs included. */
     char *cyr = staged(&translit, "Ђорђе и Љиљана су њихови људи, џеп и ћерка.");
     char *lat = staged(&translit, "Đorđe i Ljiljana su njihovi ljudi, džep i ćerka.");
@@ -82,9 +89,10 @@ static void test_transliteration(void)
     /* Soft signs do not split a word. */
     expect(&translit, "объявить", "obavit");
     expect(&translit, "Ελληνικά σοφία", "ellenika sophia");
-    expect(&translit, "コーヒー カタカナ", "kohi katakana");
+    expect(&translit_words, "コーヒー カタカナ", "kohi katakana");
+    expect(&translit, "コーヒー カタカナ", "ko hi ka ta ka na"); /* ー stays with コ */
     expect(&translit, "हिन्दी भाषा", "hindi bhasa");
-    expect(&translit, "hello東京tower café", "hello dongjing tower cafe");
+    expect(&translit_words, "hello東京tower café", "hello dongjing tower cafe");
     /* Traditional and Simplified meet through their readings too. */
     char *hant = staged(&translit, "這是繁體中文的報紙");
     char *hans = staged(&translit, "这是繁体中文的报纸");
