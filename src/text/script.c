@@ -42,10 +42,12 @@ static const char default_rules[] = "\\u0459 > lj; \\u0409 > Lj; \\u045A > nj; \
 
 /* The word cache: an open-addressing hash table (XXH3 of the word's UTF-16 units) over an
  * arena holding each word and its result. It grows with the vocabulary, which in news
- * text is a few thousand words per language; past CACHE_ARENA_MAX bytes it starts over,
- * which bounds its memory per handle whatever the input. */
+ * text is a few thousand words per language; past CACHE_ARENA_MAX bytes or
+ * CACHE_WORDS_MAX words it starts over, which bounds its memory per handle (48 MB)
+ * whatever the input. */
 #define CACHE_WORD_MAX 64                  /* longer words go to ICU every time */
 #define CACHE_ARENA_MAX (16u * 1024 * 1024)
+#define CACHE_WORDS_MAX (1u << 20)         /* slots: at most 2^21 x 16 bytes */
 
 typedef struct cached_word {
     uint64_t hash;
@@ -652,7 +654,8 @@ static int cache_put(word_cache *c, const UChar *w, int32_t n, uint64_t hash,
 {
     if (len > UINT16_MAX)
         return DPL_OK; /* not worth keeping */
-    if (c->arena.len + (size_t)n * 2 + len + 1 > CACHE_ARENA_MAX) {
+    if (c->arena.len + (size_t)n * 2 + len + 1 > CACHE_ARENA_MAX ||
+        c->used == CACHE_WORDS_MAX) {
         memset(c->slots, 0, c->cap * sizeof *c->slots); /* start over */
         c->used = 0;
         dpl__buf_clear(&c->arena);
