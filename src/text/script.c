@@ -84,6 +84,12 @@ struct dpl_script {
     dpl__buf out;
 };
 
+/* DPL_OK, DPL_ENOMEM or DPL_EICU for an ICU status. */
+static int icu_status(UErrorCode err)
+{
+    return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : U_FAILURE(err) ? DPL_EICU : DPL_OK;
+}
+
 static int open_transform(const char *id, const char *rules, UTransliterator **out)
 {
     UErrorCode err = U_ZERO_ERROR;
@@ -123,7 +129,7 @@ static int open_word_breaker(UBreakIterator **out)
 {
     UErrorCode err = U_ZERO_ERROR;
     *out = ubrk_open(UBRK_WORD, "", NULL, 0, &err); /* root: dictionaries by script */
-    return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : U_FAILURE(err) ? DPL_EICU : DPL_OK;
+    return icu_status(err);
 }
 
 static int open_parts(dpl_script *sc, const dpl_script_options *o)
@@ -143,18 +149,15 @@ static int open_parts(dpl_script *sc, const dpl_script_options *o)
     return DPL_OK;
 }
 
-int dpl_script_create(const dpl_script_options *opts, unsigned norm_flags, dpl_script **out)
+/* A new handle whose ICU parts `fill` opens or copies; freed again when that fails. */
+static int make_script(unsigned norm_flags, int (*fill)(dpl_script *, const void *),
+                       const void *from, dpl_script **out)
 {
-    static const dpl_script_options defaults = {0};
-    const dpl_script_options *o = opts ? opts : &defaults;
-    if (!out || (o->segment != DPL_SEGMENT_AUTO && o->segment != DPL_SEGMENT_WORDS &&
-                 o->segment != DPL_SEGMENT_CHARS))
-        return DPL_EINVAL;
     *out = NULL;
     dpl_script *sc = alloc_script(norm_flags);
     if (!sc)
         return DPL_ENOMEM;
-    int rc = open_parts(sc, o);
+    int rc = fill(sc, from);
     if (rc != DPL_OK) {
         dpl_script_free(sc);
         return rc;
@@ -163,13 +166,28 @@ int dpl_script_create(const dpl_script_options *opts, unsigned norm_flags, dpl_s
     return DPL_OK;
 }
 
+static int fill_opened(dpl_script *sc, const void *opts)
+{
+    return open_parts(sc, opts);
+}
+
+int dpl_script_create(const dpl_script_options *opts, unsigned norm_flags, dpl_script **out)
+{
+    static const dpl_script_options defaults = {0};
+    const dpl_script_options *o = opts ? opts : &defaults;
+    if (!out || (o->segment != DPL_SEGMENT_AUTO && o->segment != DPL_SEGMENT_WORDS &&
+                 o->segment != DPL_SEGMENT_CHARS))
+        return DPL_EINVAL;
+    return make_script(norm_flags, fill_opened, o, out);
+}
+
 static int clone_transform(const UTransliterator *t, UTransliterator **out)
 {
     if (!t)
         return DPL_OK;
     UErrorCode err = U_ZERO_ERROR;
     *out = utrans_clone(t, &err);
-    return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : U_FAILURE(err) ? DPL_EICU : DPL_OK;
+    return icu_status(err);
 }
 
 static int clone_parts(const dpl_script *proto, dpl_script *sc)
@@ -180,27 +198,21 @@ static int clone_parts(const dpl_script *proto, dpl_script *sc)
     if (proto->words) {
         UErrorCode err = U_ZERO_ERROR;
         sc->words = ubrk_clone(proto->words, &err);
-        if (U_FAILURE(err))
-            return err == U_MEMORY_ALLOCATION_ERROR ? DPL_ENOMEM : DPL_EICU;
+        DPL_TRY(icu_status(err));
     }
     return DPL_OK;
+}
+
+static int fill_cloned(dpl_script *sc, const void *proto)
+{
+    return clone_parts(proto, sc);
 }
 
 int dpl_script_clone(const dpl_script *proto, dpl_script **out)
 {
     if (!proto || !out)
         return DPL_EINVAL;
-    *out = NULL;
-    dpl_script *sc = alloc_script(proto->norm_flags);
-    if (!sc)
-        return DPL_ENOMEM;
-    int rc = clone_parts(proto, sc);
-    if (rc != DPL_OK) {
-        dpl_script_free(sc);
-        return rc;
-    }
-    *out = sc;
-    return DPL_OK;
+    return make_script(proto->norm_flags, fill_cloned, proto, out);
 }
 
 void dpl_script_free(dpl_script *sc)
