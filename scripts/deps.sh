@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages doppel needs, only those missing. Needs root (or sudo).
+# --test adds what only the test suite needs (valgrind).
 set -euo pipefail
 
 packages=(cmake make gcc pkg-config gzip
           libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev)
+[ "${1:-}" = "--test" ] && packages+=(valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,7 +2,8 @@
  * folder, runs the real binary through the shell, and checks exit codes, messages and the
  * JSON outputs (parsed with json-c).
  *
- * Usage: test_cli DOPPEL_BINARY */
+ * Usage: test_cli DOPPEL_BINARY [WRAPPER]
+ * A WRAPPER ("valgrind -q --error-exitcode=99") runs every doppel command under it. */
 #define _GNU_SOURCE
 #include "check.h"
 
@@ -567,13 +568,26 @@ static void test_scripts(void)
     CHECK_EQ_INT(run("%s dedupe -q --translit '' twins.jsonl 2>/dev/null", doppel), 2);
 }
 
+/* "WRAPPER BINARY", or BINARY alone; takes `binary` (malloc'd, NULL on error). */
+static char *with_wrapper(char *binary, const char *wrapper)
+{
+    if (!binary || !wrapper)
+        return binary;
+    size_t n = strlen(wrapper) + strlen(binary) + 2;
+    char *cmd = malloc(n);
+    if (cmd)
+        snprintf(cmd, n, "%s %s", wrapper, binary);
+    free(binary);
+    return cmd;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_cli DOPPEL_BINARY\n");
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: test_cli DOPPEL_BINARY [WRAPPER]\n");
         return 2;
     }
-    doppel = realpath(argv[1], NULL);
+    doppel = with_wrapper(realpath(argv[1], NULL), argc == 3 ? argv[2] : NULL);
     const char *tmp = getenv("TMPDIR");
     snprintf(root, sizeof root, "%s/doppel-test-cli.XXXXXX", tmp ? tmp : "/tmp");
     if (!doppel || !mkdtemp(root)) {

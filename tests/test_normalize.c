@@ -40,7 +40,7 @@ static void test_defaults(void)
     expect(0, "\xEF\xAC\x81nance", "finance");               /* ﬁnance */
     expect(0, "x\xC2\xB2", "x2");                             /* x² */
     /* case folding beyond ASCII */
-    expect(0, "Stra\xC3\x9F" "e", "strasse");                 /* Straße */
+    expect(0, "Stra\xC3\x9F\x65", "strasse");                 /* Straße */
     expect(0, "\xCE\x9F\xCE\x94\xCE\x8C\xCE\xA3", "οδοσ");   /* ΟΔΌΣ -> final-sigma folded, tonos stripped */
     expect(0, "\xD0\x9C\xD0\x9E\xD0\xA1\xD0\x9A\xD0\x92\xD0\x90", "москва"); /* МОСКВА */
     /* diacritics, precomposed and decomposed, give the same text */
@@ -113,7 +113,7 @@ static void test_fast_path_matches_general_path(void)
 {
     static const char *const pieces[] = {"A", "b", "Z", " ", "  ", "\n", ",", ".", "-", "'",
         "\"", "0", "9", "_", "\t", "e\xCC\x81", "\xC3\xA9", "\xD0\x96", "\xE4\xB8\xAD",
-        "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F" "e", "\xCC\x88", "~", "$",
+        "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F\x65", "\xCC\x88", "~", "$",
         "words", "Word ", " and more ", "ABCDEFGH", "lower case text", "x9 y8 z7", "  "};
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     dpl_normalizer *fast = dpl_normalizer_create(DPL_NORM_DEFAULT);

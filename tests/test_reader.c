@@ -296,6 +296,27 @@ static void remove_root(void)
         fprintf(stderr, "could not remove %s\n", root);
 }
 
+/* Found by fuzz_reader: a gzip stream that fails after it has produced some bytes. A text
+ * file made of it once yielded empty records forever; it must be one error record, and
+ * as JSONL the lines before the failure and then one error record. */
+static void test_stream_failing_midway(void)
+{
+    static const unsigned char gz[] = {
+        0x1f, 0x8b, 0x08, 0x00, 0x40, 0x4e, 0x07, 0x6b, 0x02, 0xff, 0xab, 0x56, 0xca, 0x4c,
+        0x51, 0xb2, 0x52, 0x4a, 0x57, 0xd2, 0x51, 0x2a, 0x49, 0xad, 0x28, 0xb5, 0x2f, 0xfd,
+        0x73, 0x6f, 0x6e, 0x2e, 0x6a, 0x73, 0x74, 0x00, 0x00};
+    write_file("late.txt", gz, sizeof gz);
+    write_file("late.jsonl", gz, sizeof gz);
+    seen s;
+    CHECK_EQ_INT(read_all("late.txt", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 1);
+    CHECK_EQ_INT(s.errors[0], DPL_ECORRUPT);
+    CHECK_EQ_INT(read_all("late.jsonl", NULL, &s), DPL_OK);
+    CHECK(s.n >= 1 && s.n <= 2);
+    CHECK_EQ_INT(s.errors[s.n - 1], DPL_ECORRUPT);
+    CHECK(strstr(s.msgs[s.n - 1], "is lost") != NULL);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -309,6 +330,7 @@ int main(void)
     test_bad_records();
     test_invalid_utf8_is_replaced();
     test_compressed();
+    test_stream_failing_midway();
     test_size_limit();
     test_unreadable();
     remove_root();

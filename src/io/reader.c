@@ -29,6 +29,7 @@ struct dpl_reader {
     char *chunk;
     size_t chunk_pos, chunk_len;
     int src_done;
+    int src_error;  /* the source failed after the bytes in the chunk: reported once they are used */
     dpl__buf carry; /* a record that spans chunks, or a whole text file */
     uint64_t bytes_done_closed;
     char *stdin_replacement;
@@ -151,20 +152,32 @@ uint64_t dpl__reader_bytes_done(const dpl_reader *r)
     return r->bytes_done_closed + (r->src ? dpl__source_raw_consumed(r->src) : 0);
 }
 
-static int fill_chunk(dpl_reader *r, int *source_error)
+/* Read the next chunk. A source that fails after delivering some bytes (a corrupt or
+ * truncated stream) keeps them: the failure is reported through *source_error once the
+ * chunk is used up (take_source_error), so records before it are not lost. */
+static int fill_chunk(dpl_reader *r)
 {
     size_t got = 0;
     int rc = dpl__source_read(r->src, r->chunk, CHUNK_BYTES, &got);
     r->chunk_pos = 0;
     r->chunk_len = got;
+    if (rc == DPL_ENOMEM)
+        return rc;
     if (rc != DPL_OK) {
-        *source_error = rc;
+        r->src_error = rc;
         r->src_done = 1;
-        return rc == DPL_ENOMEM ? rc : DPL_OK;
     }
     if (got == 0)
         r->src_done = 1;
     return DPL_OK;
+}
+
+/* The source's failure, once; DPL_OK when it has none (left). */
+static int take_source_error(dpl_reader *r)
+{
+    int rc = r->src_error;
+    r->src_error = DPL_OK;
+    return rc;
 }
 
 static void set_raw(dpl_reader *r, dpl__raw *raw, const char *data, size_t len)
@@ -223,11 +236,13 @@ static int scan_line(dpl_reader *r, const char **zero_copy, size_t *total, int *
     size_t limit = max_doc(r);
     for (;;) {
         if (r->chunk_pos == r->chunk_len) {
-            if (r->src_done)
+            if (r->src_done) {
+                /* After a failure, a last line without its newline is cut short: it
+                 * belongs to the lost rest. */
+                *source_error = take_source_error(r);
                 return DPL_OK;
-            DPL_TRY(fill_chunk(r, source_error));
-            if (*source_error != DPL_OK)
-                return DPL_OK;
+            }
+            DPL_TRY(fill_chunk(r));
             continue;
         }
         const char *p = r->chunk + r->chunk_pos;
@@ -295,10 +310,10 @@ static int read_text_file(dpl_reader *r, dpl__raw *raw, int *fatal)
     uint64_t total = 0;
     dpl__buf_clear(&r->carry);
     while (!r->src_done) {
-        int source_error = DPL_OK;
-        if ((*fatal = fill_chunk(r, &source_error)) != DPL_OK)
+        if ((*fatal = fill_chunk(r)) != DPL_OK)
             return 0;
-        if (source_error != DPL_OK) {
+        int source_error = take_source_error(r);
+        if (source_error != DPL_OK) { /* a document cut short is no document */
             snprintf(r->errmsg, sizeof r->errmsg, "%s", dpl__source_errmsg(r->src));
             set_raw_error(r, raw, source_error, r->errmsg);
             return 1;
@@ -342,6 +357,7 @@ static int open_file(dpl_reader *r, const char *path, const char *rel, int is_st
     r->offset = 0;
     r->chunk_pos = r->chunk_len = 0;
     r->src_done = 0;
+    r->src_error = DPL_OK;
     const char *open_path = is_stdin ? r->stdin_replacement : path;
     int fd = open_path ? open(open_path, O_RDONLY | O_CLOEXEC) : 0;
     if (fd < 0) {
@@ -368,7 +384,10 @@ static int next_from_file(dpl_reader *r, dpl__raw *raw, int *fatal)
     if (r->jsonl)
         return next_line(r, raw, fatal);
     int got = read_text_file(r, raw, fatal);
+    /* A text file is one record, however its reading ended (a stream that failed
+     * mid-chunk left unread bytes behind, which once made this loop forever). */
     r->src_done = 1;
+    r->chunk_pos = r->chunk_len;
     return got;
 }
 

@@ -1,0 +1,65 @@
+/* Fuzz target: the reader and the record parser on arbitrary file contents. The first
+ * byte picks how the bytes are named (JSONL, text, .gz, .zst: compression is recognized
+ * by magic bytes, so any of them can hold a compressed stream) and a small size limit;
+ * the rest is written to a temporary file and read back record by record. Checks: every
+ * record has an id; a record without an error has valid counted text and no NUL byte;
+ * reading ends (no loop) with DPL_EEOF after at most one record per input byte + 1. */
+#define _GNU_SOURCE
+#include "doppel.h"
+#include "replay.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void check(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_reader: %s\n", what);
+        abort();
+    }
+}
+
+static const char *const suffixes[] = {".jsonl", ".txt", ".jsonl.gz", ".jsonl.zst"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    unsigned char opt = data[0];
+    char path[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/fuzz_reader.XXXXXX%s", tmp ? tmp : "/tmp", suffixes[opt & 3]);
+    int fd = mkstemps(path, (int)strlen(suffixes[opt & 3]));
+    check(fd >= 0, "cannot create a temporary file");
+    check(write(fd, data + 1, size - 1) == (ssize_t)(size - 1), "cannot write it");
+    close(fd);
+
+    dpl_reader_options o;
+    dpl_reader_options_init(&o);
+    o.max_doc_bytes = (opt & 4) ? 64 : 0;
+    o.id_field = (opt & 8) ? "url" : NULL;
+    dpl_reader *r = dpl_reader_create(&o);
+    check(r != NULL, "reader");
+    check(dpl_reader_add(r, path) == DPL_OK, "add");
+    dpl_record rec;
+    size_t records = 0;
+    int rc;
+    while ((rc = dpl_reader_next(r, &rec)) == DPL_OK) {
+        records++;
+        check(records <= size + 1, "more records than bytes");
+        check(rec.id != NULL && rec.id_len == strlen(rec.id), "record without an id");
+        if (!rec.error) {
+            check(rec.text != NULL, "record without text");
+            check(memchr(rec.text, '\0', rec.text_len) == NULL, "NUL byte in a good record");
+        } else {
+            check(rec.error_msg != NULL && rec.error_msg[0], "error without a message");
+        }
+    }
+    check(rc == DPL_EEOF, "reading ended with an error instead of the end");
+    dpl_reader_free(r);
+    unlink(path);
+    return 0;
+}
