@@ -184,8 +184,8 @@ DPL_API void dpl_script_free(dpl_script *script);
 /** Apply the stage to normalized text. *out points to `text` itself when nothing changes
  *  (pure ASCII), otherwise into the stage's buffer (valid until its next call); *out_len
  *  is the length. Every word boundary of the result is white space or punctuation, in
- *  every script, so tokenize it with dpl_tokenize_spaced() (DPL_SHINGLE_SPACED_WORDS). Returns DPL_OK, DPL_EICU or
- *  DPL_ENOMEM. */
+ *  every script, so tokenize it with dpl_tokenize_spaced() (DPL_SHINGLE_SPACED_WORDS).
+ *  Returns DPL_OK, DPL_EINVAL (a NULL argument), DPL_EICU or DPL_ENOMEM. */
 DPL_API int dpl_script_apply(dpl_script *script, const char *text, size_t len,
                              const char **out, size_t *out_len);
 

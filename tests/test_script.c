@@ -184,6 +184,41 @@ static void test_random_mixtures(void)
     dpl_script_free(b);
 }
 
+/* Cases a review found: a supplementary-plane Han character right after ASCII letters,
+ * '_' as a word character when punctuation is kept, and runs longer than the stage's
+ * 1 MiB cut, which must not glue the characters on both sides of the cut. */
+static void test_edges(void)
+{
+    expect(&words, "abc\xF0\xA0\x80\x80", "abc \xF0\xA0\x80\x80"); /* U+20000 */
+    unsigned flags = DPL_NORM_NFKC | DPL_NORM_CASEFOLD | DPL_NORM_WHITESPACE; /* no PUNCT */
+    dpl_normalizer *n = dpl_normalizer_create(flags);
+    dpl_script *sc;
+    CHECK_EQ_INT(dpl_script_create(&words, flags, &sc), DPL_OK);
+    const char *norm, *out;
+    size_t len, out_len;
+    dpl_normalize(n, "abc_\xE4\xB8\xAD", 7, &norm, &len, NULL);
+    CHECK_EQ_INT(dpl_script_apply(sc, norm, len, &out, &out_len), DPL_OK);
+    dpl_token t[4];
+    CHECK_EQ_INT(dpl_tokenize_spaced(out, out_len, t, 4), 2);
+    dpl_script_free(sc);
+    dpl_normalizer_free(n);
+
+    size_t count = 1500000; /* 4.5 MB of 中 in one run: cut four times */
+    char *text = malloc(count * 3);
+    for (size_t i = 0; i < count; i++)
+        memcpy(text + 3 * i, "\xE4\xB8\xAD", 3);
+    CHECK_EQ_INT(dpl_script_create(&chars, 0, &sc), DPL_OK);
+    CHECK_EQ_INT(dpl_script_apply(sc, text, count * 3, &out, &out_len), DPL_OK);
+    CHECK_EQ_INT(out_len, count * 4 - 1); /* every character a word */
+    CHECK_EQ_INT(dpl_tokenize_spaced(out, out_len, NULL, 0), count);
+    dpl_script_free(sc);
+    CHECK_EQ_INT(dpl_script_create(&translit, 0, &sc), DPL_OK);
+    CHECK_EQ_INT(dpl_script_apply(sc, text, count * 3, &out, &out_len), DPL_OK);
+    CHECK_EQ_INT(out_len, count * 6 - 1); /* "zhong zhong ..." */
+    dpl_script_free(sc);
+    free(text);
+}
+
 static void test_spaced_tokens(void)
 {
     dpl_token t[16];
@@ -207,6 +242,7 @@ int main(void)
     test_transliteration();
     test_custom_and_bad_ids();
     test_random_mixtures();
+    test_edges();
     test_spaced_tokens();
     return check_report("test_script");
 }

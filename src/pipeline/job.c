@@ -233,8 +233,8 @@ static int create_threads(dpl_job *job)
                                     ? DPL_SHINGLE_SPACED_WORDS
                                     : job->opts.shingle_unit;
         job->ctx[t].shingler = dpl_shingler_create(unit, job->opts.ngram);
-        if (job->script && dpl_script_clone(job->script, &job->ctx[t].script) != DPL_OK)
-            return DPL_ENOMEM;
+        if (job->script)
+            DPL_TRY(dpl_script_clone(job->script, &job->ctx[t].script));
         job->ctx[t].sig = malloc(DPL_MAX_NUM_PERM * sizeof *job->ctx[t].sig);
         if (!job->ctx[t].parser || !job->ctx[t].norm || !job->ctx[t].shingler ||
             !job->ctx[t].sig)
@@ -850,8 +850,9 @@ static int run_passes(dpl_job *job)
     DPL_TRY(open_outputs(job));
     if (needs_stdin_spool(job))
         DPL_TRY(open_stdin_spool(job));
-    if (create_threads(job) != DPL_OK)
-        return fatal(job, DPL_ENOMEM, "out of memory%s%s", "", "");
+    int rc = create_threads(job);
+    if (rc != DPL_OK)
+        return fatal(job, rc, "cannot set up the worker threads: %s%s", dpl_strerror(rc), "");
     DPL_TRY(pass_read(job));
     free_threads(job);
     if (job->stdin_spool && fclose(job->stdin_spool) != 0) {
@@ -861,7 +862,7 @@ static int run_passes(dpl_job *job)
     job->stdin_spool = NULL;
     DPL_TRY(dpl__near_pass(job));
     DPL_TRY(finish_clusters(job));
-    int rc = write_manifest_and_pairs(job);
+    rc = write_manifest_and_pairs(job);
     if (rc != DPL_OK && rc != DPL_EINTERRUPTED && !job->errmsg[0])
         return fatal(job, rc, "writing the manifest or pairs failed: %s%s", dpl_strerror(rc), "");
     DPL_TRY(rc);

@@ -305,12 +305,22 @@ static int is_ascii_alnum(int c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* A byte the tokenizer puts inside words (letters, digits, '_'). */
+static int is_ascii_word_byte(int c)
+{
+    return is_ascii_alnum(c) || c == '_';
+}
+
+/* Longer runs are cut (at a code point): it bounds the UTF-16 buffers and keeps every
+ * length ICU sees far inside int32_t, whatever the document's size. */
+#define RUN_MAX_BYTES ((size_t)1 << 20)
+
 /* The end of the foreign run starting at the non-ASCII byte s[i]: it takes non-ASCII code
  * points and single spaces between them, and ends after its last non-ASCII code point. */
 static size_t run_end(const char *s, size_t i, size_t len)
 {
-    size_t end = i;
-    while (i < len) {
+    size_t end = i, limit = len - i > RUN_MAX_BYTES ? i + RUN_MAX_BYTES : len;
+    while (i < limit) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             i++;
@@ -328,11 +338,23 @@ static size_t run_end(const char *s, size_t i, size_t len)
 
 static int run_has_unspaced(const char *s, size_t len)
 {
-    for (int32_t i = 0; i < (int32_t)len;) {
+    for (int32_t i = 0; i < (int32_t)len;) { /* a run: len <= RUN_MAX_BYTES */
         UChar32 c;
         U8_NEXT(s, i, (int32_t)len, c);
         if (c >= 0 && is_unspaced(c))
             return 1;
+    }
+    return 0;
+}
+
+/* Whether any run of the text holds a script written without spaces. */
+static int text_has_unspaced(const char *s, size_t len)
+{
+    for (size_t i = next_non_ascii(s, 0, len); i < len;) {
+        size_t end = run_end(s, i, len);
+        if (run_has_unspaced(s + i, end - i))
+            return 1;
+        i = next_non_ascii(s, end, len);
     }
     return 0;
 }
@@ -342,7 +364,7 @@ static int run_has_unspaced(const char *s, size_t len)
 static int reserve16(UChar **buf, int32_t *cap, size_t need)
 {
     if (need > INT32_MAX / 2)
-        return DPL_ENOMEM; /* runs are bounded by the normalizer's segments long before */
+        return DPL_ENOMEM; /* runs are cut at RUN_MAX_BYTES long before */
     if ((int32_t)need <= *cap)
         return DPL_OK;
     int32_t grown = *cap ? *cap : 256;
@@ -551,8 +573,12 @@ static int mark_words(marker *m, const UChar *u, int32_t n, int joined_before,
 {
     /* Each unit may gain one boundary before it, and one more may follow the end. */
     DPL_TRY(reserve16(&m->sc->marked, &m->sc->marked_cap, (size_t)n * 2 + 4));
-    if (joined_before && n > 0 && is_unspaced(u[0]))
-        put_unit(m, m->boundary);
+    if (joined_before && n > 0) {
+        UChar32 first;
+        U16_GET(u, 0, 0, n, first); /* a code point: U+20000 and up are two units */
+        if (is_unspaced(first))
+            put_unit(m, m->boundary);
+    }
     int ends_unspaced = 0;
     for (int32_t i = 0; i < n;) {
         int32_t next = i;
@@ -589,7 +615,9 @@ static int append_utf16(dpl__buf *out, const UChar *u, int32_t n)
     DPL_TRY(dpl__buf_reserve(out, (size_t)n * 3 + 1));
     UErrorCode err = U_ZERO_ERROR;
     int32_t wrote;
-    u_strToUTF8(out->data + out->len, (int32_t)(out->cap - out->len), &wrote, u, n, &err);
+    size_t room = out->cap - out->len; /* at least n * 3 + 1, which fits in int32_t */
+    u_strToUTF8(out->data + out->len, room > INT32_MAX ? INT32_MAX : (int32_t)room, &wrote, u,
+                n, &err);
     if (U_FAILURE(err))
         return DPL_EICU;
     out->len += (size_t)wrote;
@@ -674,13 +702,17 @@ static int cache_put(word_cache *c, const UChar *w, int32_t n, uint64_t hash,
     }
     if ((c->used + 1) * 2 > c->cap)
         DPL_TRY(cache_grow(c));
-    cached_word *e = cache_find(c, w, n, hash);
+    /* All the room first, so that a failure leaves no slot pointing at unwritten bytes. */
+    DPL_TRY(dpl__buf_reserve(&c->arena, 1 + (size_t)n * 2 + len));
     if (c->arena.len & 1)
-        DPL_TRY(dpl__buf_putc(&c->arena, 0)); /* UTF-16 units at even offsets */
+        c->arena.data[c->arena.len++] = 0; /* UTF-16 units at even offsets */
+    cached_word *e = cache_find(c, w, n, hash);
     *e = (cached_word){hash, (uint32_t)c->arena.len, (uint16_t)n, (uint16_t)len};
-    DPL_TRY(dpl__buf_append(&c->arena, w, (size_t)n * 2));
+    memcpy(c->arena.data + c->arena.len, w, (size_t)n * 2);
+    memcpy(c->arena.data + c->arena.len + (size_t)n * 2, result, len);
+    c->arena.len += (size_t)n * 2 + len;
     c->used++;
-    return dpl__buf_append(&c->arena, result, len);
+    return DPL_OK;
 }
 
 /* The transliteration of one word, from the cache or from ICU (then cached). */
@@ -747,6 +779,8 @@ static int process_run(dpl_script *sc, const char *s, size_t len, int joined_bef
     DPL_TRY(run_to_utf16(sc, s, len, &n));
     if (sc->simplify)
         DPL_TRY(simplify_run(sc, &n));
+    if (sc->out.len > 0 && sc->out.data[sc->out.len - 1] == ' ')
+        joined_before = 0; /* the run before, cut short, ended with its boundary */
     marker m = {sc, 0, sc->translit ? BOUNDARY : ' '};
     DPL_TRY(mark_words(&m, sc->run, n, joined_before, joined_after));
     if (!sc->translit)
@@ -765,8 +799,12 @@ static int apply_runs(dpl_script *sc, const char *text, size_t len)
         if (i == len)
             break;
         size_t end = run_end(text, i, len);
-        int before = i > 0 && is_ascii_alnum((unsigned char)text[i - 1]);
-        int after = end < len && is_ascii_alnum((unsigned char)text[end]);
+        /* Word characters touch the run, or it was cut at RUN_MAX_BYTES: then a script
+         * without spaces needs a boundary there. */
+        int before = i > 0 && (is_ascii_word_byte((unsigned char)text[i - 1]) ||
+                               (unsigned char)text[i - 1] >= 0x80);
+        int after = end < len && (is_ascii_word_byte((unsigned char)text[end]) ||
+                                  (unsigned char)text[end] >= 0x80);
         DPL_TRY(process_run(sc, text + i, end - i, before, after));
         i = end;
         dpl__buf *b = &sc->out;
@@ -782,7 +820,7 @@ int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **
     if (!sc || (!text && len) || !out || !out_len)
         return DPL_EINVAL;
     if (next_non_ascii(text, 0, len) == len ||
-        (!sc->translit && !sc->simplify && !run_has_unspaced(text, len))) {
+        (!sc->translit && !sc->simplify && !text_has_unspaced(text, len))) {
         *out = text;
         *out_len = len;
         return DPL_OK;
