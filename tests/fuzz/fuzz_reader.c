@@ -2,8 +2,9 @@
  * byte picks how the bytes are named (JSONL, text, .gz, .zst: compression is recognized
  * by magic bytes, so any of them can hold a compressed stream) and a small size limit;
  * the rest is written to a temporary file and read back record by record. Checks: every
- * record has an id; a record without an error has valid counted text and no NUL byte;
- * reading ends (no loop) with DPL_EEOF after at most one record per input byte + 1. */
+ * record has a counted, NUL-terminated id; a record without an error has text without a
+ * NUL byte, one with an error has a message; reading ends (no loop) with DPL_EEOF after
+ * at most one record per input byte + 1. */
 #define _GNU_SOURCE
 #include "doppel.h"
 #include "replay.h"
@@ -50,7 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while ((rc = dpl_reader_next(r, &rec)) == DPL_OK) {
         records++;
         check(records <= size + 1, "more records than bytes");
-        check(rec.id != NULL && rec.id_len == strlen(rec.id), "record without an id");
+        /* An id may hold NUL bytes (JSON "\u0000"): counted, and terminated after. */
+        check(rec.id != NULL && rec.id[rec.id_len] == '\0', "record without an id");
         if (!rec.error) {
             check(rec.text != NULL, "record without text");
             check(memchr(rec.text, '\0', rec.text_len) == NULL, "NUL byte in a good record");
