@@ -3,8 +3,7 @@
  * by magic bytes, so any of them can hold a compressed stream) and a small size limit;
  * the rest is written to a temporary file and read back record by record. Checks: every
  * record has a counted, NUL-terminated id; a record without an error has text without a
- * NUL byte, one with an error has a message; reading ends (no loop) with DPL_EEOF after
- * at most one record per input byte + 1. */
+ * NUL byte, one with an error has a message; reading ends with DPL_EEOF. */
 #define _GNU_SOURCE
 #include "doppel.h"
 #include "replay.h"
@@ -50,7 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
     while ((rc = dpl_reader_next(r, &rec)) == DPL_OK) {
         records++;
-        check(records <= size + 1, "more records than bytes");
+        /* A few compressed bytes may expand to many lines, so this only catches a reader
+         * that never ends; libFuzzer's -timeout catches a slow one. */
+        check(records <= 10000000, "ten million records from one small input");
         /* An id may hold NUL bytes (JSON "\u0000"): counted, and terminated after. */
         check(rec.id != NULL && rec.id[rec.id_len] == '\0', "record without an id");
         if (!rec.error) {
