@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build doppel and run the whole test suite twice: an optimized build with warnings as
 # errors, then under AddressSanitizer + UndefinedBehaviorSanitizer; then the end-to-end
-# tests once more with doppel under valgrind.
+# tests once more with doppel under valgrind, and one input larger than 2 GiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --test
@@ -10,7 +10,7 @@ jobs=$(nproc)
 echo "== release build (-Werror)"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DDOPPEL_WERROR=ON >/dev/null
 cmake --build build-test -j"$jobs" >/dev/null
-(cd build-test && ctest --output-on-failure -j"$jobs" -LE valgrind)
+(cd build-test && ctest --output-on-failure -j"$jobs" -LE "valgrind|large")
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_ASAN=ON -DDOPPEL_UBSAN=ON \
@@ -20,7 +20,7 @@ cmake --build build-asan -j"$jobs" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j"$jobs" -LE valgrind)
+(cd build-asan && ctest --output-on-failure -j"$jobs" -LE "valgrind|large")
 
-echo "== end-to-end tests under valgrind (release build)"
-(cd build-test && ctest --output-on-failure -L valgrind)
+echo "== end-to-end tests under valgrind, and a 2.2 GB input (release build)"
+(cd build-test && ctest --output-on-failure -j"$jobs" -L "valgrind|large")
