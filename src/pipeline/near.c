@@ -77,6 +77,9 @@ static int open_spill(dpl_job *job)
         close(fd);
         return DPL_ENOMEM;
     }
+    /* stdio's 4 KiB buffer meant a write(2) per 1,000 shingles: 7,000 system calls per
+     * 60 MB of text. One per MiB. */
+    setvbuf(job->spill, NULL, _IOFBF, (size_t)1 << 20);
     return DPL_OK;
 }
 
