@@ -107,20 +107,27 @@ static uint64_t rng(uint64_t *s)
     return *s;
 }
 
-/* Random text mixing ASCII with accents, combining marks after ASCII letters, Cyrillic,
- * Han, fullwidth forms and punctuation: the fast path must agree with the general one. */
-static void test_fast_path_matches_general_path(void)
+/* Random text mixing ASCII with accents, combining marks after ASCII and non-ASCII
+ * letters, Latin-1 and Latin Extended letters, Greek, Cyrillic, Hebrew and Arabic with
+ * their marks, Han, fullwidth forms, general punctuation, ignorables and no-break
+ * spaces: the fast paths (ASCII and the 2-byte/punctuation table) must agree with the
+ * general one, under every combination of the flags. */
+static void compare_paths(unsigned flags, int rounds, int *mismatches)
 {
     static const char *const pieces[] = {"A", "b", "Z", " ", "  ", "\n", ",", ".", "-", "'",
         "\"", "0", "9", "_", "\t", "e\xCC\x81", "\xC3\xA9", "\xD0\x96", "\xE4\xB8\xAD",
         "\xEF\xBC\xA1", "\xE2\x80\x94", "\xC2\xA0", "Stra\xC3\x9F\x65", "\xCC\x88", "~", "$",
-        "words", "Word ", " and more ", "ABCDEFGH", "lower case text", "x9 y8 z7", "  "};
-    uint64_t seed = 0x9E3779B97F4A7C15ull;
-    dpl_normalizer *fast = dpl_normalizer_create(DPL_NORM_DEFAULT);
-    dpl_normalizer *slow = dpl_normalizer_create(DPL_NORM_DEFAULT | DPL_NORM_NO_ASCII_FAST_PATH);
+        "words", "Word ", " and more ", "ABCDEFGH", "lower case text", "x9 y8 z7", "  ",
+        "\xC3\x80", "\xC3\xB8", "\xC5\x93", "\xC4\xB0", "\xC7\x86", "\xC2\xBD", "\xC2\xAD",
+        "\xC2\xAB", "\xC2\xBB", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\xA6", "\xE2\x80\x8B",
+        "\xE2\x80\xAF", "\xE2\x81\x84", "\xCE\x86", "\xCE\xB1\xCC\x81", "\xCF\x82", "\xCE\x90",
+        "\xD1\x91", "\xD0\xB5\xCC\x88", "\xD2\x83", "\xD7\xA9\xD7\x81", "\xD8\xA8\xD9\x8E",
+        "\xCD\x84", "\xCD\x80", "\xC3\xA5\xCC\x8A", "\xC4\xB1", "\xC9\xA1", "\xDF\x80"};
+    uint64_t seed = 0x9E3779B97F4A7C15ull ^ flags;
+    dpl_normalizer *fast = dpl_normalizer_create(flags);
+    dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
     char text[1024];
-    int mismatches = 0;
-    for (int round = 0; round < 20000; round++) {
+    for (int round = 0; round < rounds; round++) {
         size_t len = 0;
         int count = (int)(rng(&seed) % 40);
         for (int i = 0; i < count; i++) {
@@ -136,12 +143,20 @@ static void test_fast_path_matches_general_path(void)
         memcpy(copy, a, alen + 1);
         dpl_normalize(slow, text, len, &b, &blen, NULL);
         if (alen != blen || memcmp(copy, b, alen) != 0)
-            mismatches++;
+            (*mismatches)++;
         free(copy);
     }
-    CHECK_EQ_INT(mismatches, 0);
     dpl_normalizer_free(fast);
     dpl_normalizer_free(slow);
+}
+
+static void test_fast_path_matches_general_path(void)
+{
+    int mismatches = 0;
+    compare_paths(DPL_NORM_DEFAULT, 20000, &mismatches);
+    for (unsigned flags = 1; flags < 32; flags++) /* every subset of the five flags */
+        compare_paths(flags, 2000, &mismatches);
+    CHECK_EQ_INT(mismatches, 0);
 }
 
 /* A long run of non-ASCII text is cut into segments; the result must equal normalizing

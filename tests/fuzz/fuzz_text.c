@@ -2,6 +2,7 @@
  * transliteration), then shingles and MinHash, on arbitrary bytes. The first byte picks
  * the options; the rest is the text. Beyond "no crash, no sanitizer report", it checks:
  *   - both stages write valid UTF-8;
+ *   - normalization's fast paths give what utf8proc alone gives;
  *   - the script stage returns ASCII input untouched, and with white-space folding on
  *     writes no leading, trailing or doubled space;
  *   - the script stage is a function of its input: a second call (word cache warm) and
@@ -72,12 +73,26 @@ static dpl_script *script_for(unsigned char opt)
     return scripts[opt];
 }
 
-static dpl_normalizer *normalizer_for(unsigned char opt)
+static dpl_normalizer *normalizer_for(unsigned char opt, unsigned extra)
 {
-    static dpl_normalizer *norms[256];
-    if (!norms[opt])
-        check((norms[opt] = dpl_normalizer_create(norm_flags_of(opt))) != NULL, "normalizer");
-    return norms[opt];
+    static dpl_normalizer *norms[2][256];
+    dpl_normalizer **n = &norms[extra != 0][opt];
+    if (!*n)
+        check((*n = dpl_normalizer_create(norm_flags_of(opt) | extra)) != NULL, "normalizer");
+    return *n;
+}
+
+/* The fast paths (ASCII, and the table for 2-byte letters and punctuation) against
+ * utf8proc alone. */
+static void check_fast_paths(unsigned char opt, const char *text, size_t len,
+                             const char *norm, size_t norm_len)
+{
+    const char *slow;
+    size_t slow_len;
+    check(dpl_normalize(normalizer_for(opt, DPL_NORM_NO_ASCII_FAST_PATH), text, len, &slow,
+                        &slow_len, NULL) == DPL_OK, "normalize (general path)");
+    check(slow_len == norm_len && memcmp(slow, norm, norm_len) == 0,
+          "the fast paths and the general path differ");
 }
 
 static void check_spacing(const char *s, size_t n)
@@ -108,9 +123,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     const char *norm, *out;
     size_t norm_len, out_len;
-    check(dpl_normalize(normalizer_for(opt), text, len, &norm, &norm_len, NULL) == DPL_OK,
+    check(dpl_normalize(normalizer_for(opt, 0), text, len, &norm, &norm_len, NULL) == DPL_OK,
           "normalize");
     check(valid_utf8((const unsigned char *)norm, norm_len), "normalize wrote invalid UTF-8");
+    check_fast_paths(opt, text, len, norm, norm_len);
     dpl_script *sc = script_for(opt);
     check(dpl_script_apply(sc, norm, norm_len, &out, &out_len) == DPL_OK, "apply");
     check(valid_utf8((const unsigned char *)out, out_len), "script wrote invalid UTF-8");
