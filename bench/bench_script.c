@@ -6,8 +6,8 @@
  *    cold (a fresh handle: every word goes to ICU once) and warm (the same documents
  *    again: words come from the cache). Text: the project's own corpora (corpora/news,
  *    corpora/scripts) and, when ../shared/corpora/ntrex-dev exists, real news in Russian,
- *    Bulgarian, Chinese and English (a realistic vocabulary, so the cold figure is the
- *    honest one there).
+ *    Bulgarian, Chinese, English, German, French, Spanish and Italian (a realistic
+ *    vocabulary, so the cold figure is the honest one there).
  * 2. Segmentation of scripts without spaces, dictionary words against single characters:
  *    on the real Chinese news of ntrex-dev (61 unrelated documents). Each document gets
  *    seeded near-duplicate variants (0.5% of its characters substituted, one sentence
@@ -326,6 +326,10 @@ int main(int argc, char **argv)
         {"Japanese", {"corpora/scripts/ja", "corpora/news/ja"}, NULL},
         {"Thai", {"corpora/scripts/th", NULL}, NULL},
         {"Korean", {"corpora/scripts/ko", NULL}, NULL},
+        {"German (ntrex)", {NULL, NULL}, "deu"},
+        {"French (ntrex)", {NULL, NULL}, "fra"},
+        {"Spanish (ntrex)", {NULL, NULL}, "spa"},
+        {"Italian (ntrex)", {NULL, NULL}, "ita"},
     };
     enum { N_SOURCES = sizeof sources / sizeof *sources };
     static doc_set sets[N_SOURCES];
