@@ -364,20 +364,6 @@ static size_t segment_end(const unsigned char *s, size_t start, size_t run_end)
     return limit;
 }
 
-static size_t ascii_run(const unsigned char *s, size_t i, size_t len)
-{
-    while (i + 8 <= len) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
-        i += 8;
-    }
-    while (i < len && s[i] < 0x80)
-        i++;
-    return i;
-}
-
 static size_t non_ascii_run(const unsigned char *s, size_t i, size_t len)
 {
     while (i < len && s[i] >= 0x80)
@@ -399,7 +385,7 @@ static int normalize_valid(dpl_normalizer *n, const unsigned char *s, size_t len
     int fast = !(n->flags & DPL_NORM_NO_ASCII_FAST_PATH);
     size_t i = 0;
     while (i < len) {
-        size_t ascii_end = fast ? ascii_run(s, i, len) : i;
+        size_t ascii_end = fast ? dpl__ascii_end((const char *)s, i, len) : i;
         if (fast && ascii_end < len && starts_fast(n, s, ascii_end, len)) {
             /* What follows cannot combine with the last ASCII byte: all of it is fast. */
             if (ascii_end > i)

@@ -240,20 +240,6 @@ void dpl_script_free(dpl_script *sc)
 
 /* ---- classifying text ------------------------------------------------------------- */
 
-/* The index of the first non-ASCII byte at or after i, or len; eight bytes at a time. */
-static size_t next_non_ascii(const char *s, size_t i, size_t len)
-{
-    for (; i + 8 <= len; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        if (x & DPL__HIGHS)
-            return i + (size_t)(__builtin_ctzll(x & DPL__HIGHS) >> 3);
-    }
-    while (i < len && (unsigned char)s[i] < 0x80)
-        i++;
-    return i;
-}
-
 /* Scripts written without spaces, in two classes that segment differently by default:
  * Han and kana, whose characters are morphemes or syllables (one word each), and the
  * alphabets of South-East Asia, whose characters are letters (dictionary words). */
@@ -350,11 +336,11 @@ static int run_has_unspaced(const char *s, size_t len)
 /* Whether any run of the text holds a script written without spaces. */
 static int text_has_unspaced(const char *s, size_t len)
 {
-    for (size_t i = next_non_ascii(s, 0, len); i < len;) {
+    for (size_t i = dpl__ascii_end(s, 0, len); i < len;) {
         size_t end = run_end(s, i, len);
         if (run_has_unspaced(s + i, end - i))
             return 1;
-        i = next_non_ascii(s, end, len);
+        i = dpl__ascii_end(s, end, len);
     }
     return 0;
 }
@@ -794,7 +780,7 @@ static int apply_runs(dpl_script *sc, const char *text, size_t len)
     size_t i = 0;
     while (i < len) {
         size_t start = i;
-        i = next_non_ascii(text, i, len);
+        i = dpl__ascii_end(text, i, len);
         DPL_TRY(dpl__buf_append(&sc->out, text + start, i - start));
         if (i == len)
             break;
@@ -819,7 +805,7 @@ int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **
 {
     if (!sc || (!text && len) || !out || !out_len)
         return DPL_EINVAL;
-    if (next_non_ascii(text, 0, len) == len ||
+    if (dpl__ascii_end(text, 0, len) == len ||
         (!sc->translit && !sc->simplify && !text_has_unspaced(text, len))) {
         *out = text;
         *out_len = len;

@@ -35,6 +35,20 @@ static inline uint64_t dpl__bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
     return dpl__bytes_at_least(x, lo) & ~dpl__bytes_at_least(x, hi + 1);
 }
 
+/* The index of the first non-ASCII byte of s at or after i, or len; eight bytes at a time. */
+static inline size_t dpl__ascii_end(const char *s, size_t i, size_t len)
+{
+    for (; i + 8 <= len; i += 8) {
+        uint64_t x;
+        __builtin_memcpy(&x, s + i, 8);
+        if (x & DPL__HIGHS)
+            return i + (size_t)(__builtin_ctzll(x & DPL__HIGHS) >> 3);
+    }
+    while (i < len && (unsigned char)s[i] < 0x80)
+        i++;
+    return i;
+}
+
 /* High bit set in each byte of x that is an ASCII letter, digit or '_' (x all ASCII). */
 static inline uint64_t dpl__ascii_word_bytes(uint64_t x)
 {
