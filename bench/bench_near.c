@@ -173,14 +173,22 @@ static size_t render(const words *d, int surface, char *out)
     return n;
 }
 
-static void sketch(document *doc, const char *text, size_t len, dpl_normalizer *norm,
-                   dpl_shingler *sh)
+/* The true shingle set and the signature, through the stages the job runs: normalize,
+ * the script stage (default options), shingles. */
+typedef struct stages {
+    dpl_normalizer *norm;
+    dpl_script *script;
+    dpl_shingler *sh;
+} stages;
+
+static void sketch(document *doc, const char *text, size_t len, stages *st)
 {
     const char *nt;
     size_t nlen, count;
     const uint64_t *shingles;
-    dpl_normalize(norm, text, len, &nt, &nlen, NULL);
-    dpl_shingle(sh, nt, nlen, &shingles, &count);
+    dpl_normalize(st->norm, text, len, &nt, &nlen, NULL);
+    dpl_script_apply(st->script, nt, nlen, &nt, &nlen);
+    dpl_shingle(st->sh, nt, nlen, &shingles, &count);
     dpl_minhash(shingles, count, DPL_DEFAULT_NUM_PERM, DPL_DEFAULT_SEED, doc->sig);
     doc->set = malloc((count ? count : 1) * sizeof *doc->set);
     for (size_t i = 0; i < count; i++)
@@ -215,8 +223,10 @@ static void generate(corpus *c, unsigned families)
     const char *tmp = getenv("TMPDIR");
     snprintf(c->path, sizeof c->path, "%s/bench_near.XXXXXX.jsonl", tmp ? tmp : "/tmp");
     FILE *f = fdopen(mkstemps(c->path, 6), "w");
-    dpl_normalizer *norm = dpl_normalizer_create(0);
-    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_WORDS, 0);
+    stages st = {dpl_normalizer_create(0), NULL,
+                 dpl_shingler_create(DPL_SHINGLE_SPACED_WORDS, 0)};
+    if (dpl_script_create(NULL, 0, &st.script) != DPL_OK)
+        abort();
     words base = {0}, variant = {0};
     char *text = malloc(64 * 1024);
     for (unsigned fam = 0; fam < families; fam++) {
@@ -239,15 +249,16 @@ static void generate(corpus *c, unsigned families)
             fprintf(f, "{\"id\":\"%s\",\"text\":\"", doc->id);
             textgen_json_string(f, text, len);
             fputs("\"}\n", f);
-            sketch(doc, text, len, norm, sh);
+            sketch(doc, text, len, &st);
         }
     }
     fclose(f);
     free(text);
     free(base.w);
     free(variant.w);
-    dpl_shingler_free(sh);
-    dpl_normalizer_free(norm);
+    dpl_shingler_free(st.sh);
+    dpl_script_free(st.script);
+    dpl_normalizer_free(st.norm);
 }
 
 static document *by_id(corpus *c, const char *id)
