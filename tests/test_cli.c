@@ -466,7 +466,7 @@ static void test_near_duplicates(void)
     CHECK_EQ_INT(run("%s dedupe -q --bands 64 --rows 4 near.jsonl 2>/dev/null", doppel), 2);
 }
 
-/* SIGINT in the middle of a run: exit 130, a message that says how far it got, and no
+/* SIGINT or SIGTERM in the middle of a run: exit 130, a message that says how far it got, and no
  * output, finished or partial, left behind (outputs are written to temporary files that
  * are renamed only at the end). */
 static void test_interrupt(void)
@@ -476,16 +476,20 @@ static void test_interrupt(void)
                      "delta epsilon %%d\\\"}\\n\", i, i %% 997, i }' > intr/big.jsonl"), 0);
     /* Under a wrapper such as valgrind, start-up alone takes seconds. */
     int wait_ms = strchr(doppel, ' ') ? 8000 : 500;
-    CHECK_EQ_INT(run("cd intr && (%s dedupe -m out.jsonl -p pairs.jsonl -o kept.jsonl big.jsonl "
-                     "2> ../intr-err.txt & pid=$!; sleep %d.%03d; kill -INT $pid; wait $pid; "
-                     "echo $? > ../intr-rc.txt)", doppel, wait_ms / 1000, wait_ms % 1000), 0);
-    char *rc = slurp("intr-rc.txt", NULL);
-    CHECK_EQ_STR(rc, "130\n");
-    free(rc);
-    char *err = slurp("intr-err.txt", NULL);
-    CHECK(err && strstr(err, "interrupted after") && strstr(err, "no output was written"));
-    free(err);
-    CHECK_EQ_INT(run("test \"$(ls -A intr)\" = big.jsonl"), 0);
+    static const char *const signals[] = {"INT", "TERM"};
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ_INT(run("cd intr && (%s dedupe -m out.jsonl -p pairs.jsonl -o kept.jsonl "
+                         "big.jsonl 2> ../intr-err.txt & pid=$!; sleep %d.%03d; kill -%s $pid; "
+                         "wait $pid; echo $? > ../intr-rc.txt)",
+                         doppel, wait_ms / 1000, wait_ms % 1000, signals[k]), 0);
+        char *rc = slurp("intr-rc.txt", NULL);
+        CHECK_EQ_STR(rc, "130\n");
+        free(rc);
+        char *err = slurp("intr-err.txt", NULL);
+        CHECK(err && strstr(err, "interrupted after") && strstr(err, "no output was written"));
+        free(err);
+        CHECK_EQ_INT(run("test \"$(ls -A intr)\" = big.jsonl"), 0);
+    }
 }
 
 /* The script stage from the command line: the same text in Cyrillic and Latin letters,
