@@ -396,8 +396,9 @@ static int transform(dpl_script *sc, UTransliterator *t, UChar **buf, int32_t *c
 }
 
 /* Han folding goes character by character through a table filled on first sight: ICU's
- * Traditional-Simplified maps single characters (it runs at ~15 MB/s over whole text),
- * and a character folded once costs one lookup after. The table covers the BMP's Han
+ * Traditional-Simplified maps single characters but for a few context rules, which this
+ * forgoes (it runs at ~15 MB/s over whole text; a character folded once costs one
+ * lookup after). The table covers the BMP's Han
  * blocks (U+3400-9FFF, U+F900-FAFF); rarer Han goes to ICU each time. */
 #define HAN_FIRST 0x3400
 #define HAN_LAST 0xFAFF
