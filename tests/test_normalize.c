@@ -179,6 +179,45 @@ static void test_long_non_ascii_document(void)
     free(big);
 }
 
+/* Found in review: a megabyte with no safe cut made the general path cut blindly, in the
+ * middle of a UTF-8 sequence (an error) or between a letter and its mark (a different
+ * result). Both paths must agree, and succeed. */
+static void compare_long(const char *unit, size_t repeat, const char *tail, unsigned flags)
+{
+    size_t ulen = strlen(unit), tlen = strlen(tail), len = ulen * repeat + tlen;
+    char *text = malloc(len);
+    for (size_t i = 0; i < repeat; i++)
+        memcpy(text + i * ulen, unit, ulen);
+    memcpy(text + ulen * repeat, tail, tlen);
+    dpl_normalizer *fast = dpl_normalizer_create(flags);
+    dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
+    const char *a, *b;
+    size_t alen = 0, blen = 0;
+    CHECK_EQ_INT(dpl_normalize(fast, text, len, &a, &alen, NULL), DPL_OK);
+    CHECK_EQ_INT(dpl_normalize(slow, text, len, &b, &blen, NULL), DPL_OK);
+    CHECK(alen == blen && memcmp(a, b, alen) == 0);
+    dpl_normalizer_free(fast);
+    dpl_normalizer_free(slow);
+    free(text);
+}
+
+static void test_long_runs_without_safe_cuts(void)
+{
+    compare_long("\xCE\xB1", 524288, "\xCC\x81", DPL_NORM_NFKC);          /* alpha..., acute */
+    compare_long("\xCE\xB1", 524288, "\xCC\x81", DPL_NORM_NFKC | DPL_NORM_CASEFOLD);
+    compare_long("x", 1, "", DPL_NORM_DEFAULT);
+    compare_long("a", 1048576, "\xCC\x81", DPL_NORM_NFKC);
+    compare_long("a", 1048575, "\xCE\xB1", DPL_NORM_NFKC);
+    char *x_alpha = malloc(2 * 524288 + 2);
+    x_alpha[0] = 'x';
+    for (size_t i = 0; i < 524288; i++)
+        memcpy(x_alpha + 1 + 2 * i, "\xCE\xB1", 2);
+    x_alpha[1 + 2 * 524288] = '\0';
+    compare_long(x_alpha, 1, "", DPL_NORM_DEFAULT);
+    compare_long(x_alpha, 1, "", DPL_NORM_NFKC);
+    free(x_alpha);
+}
+
 int main(void)
 {
     test_defaults();
@@ -186,5 +225,6 @@ int main(void)
     test_invalid_utf8();
     test_fast_path_matches_general_path();
     test_long_non_ascii_document();
+    test_long_runs_without_safe_cuts();
     return check_report("test_normalize");
 }

@@ -345,7 +345,10 @@ static int is_safe_cut(utf8proc_int32_t cp)
 }
 
 /* End of the non-ASCII segment that starts at `start` (the run of non-ASCII bytes ends
- * at `run_end`). Cuts only at code point boundaries. */
+ * at `run_end`). Cuts only at code point boundaries: at a safe cut past
+ * SEGMENT_TARGET_BYTES, or, when none comes within SEGMENT_HARD_LIMIT (a megabyte of
+ * Greek letters, say), before the last starter seen, so that no mark is parted from its
+ * base. */
 static size_t segment_end(const unsigned char *s, size_t start, size_t run_end)
 {
     if (run_end - start <= SEGMENT_TARGET_BYTES)
@@ -354,14 +357,17 @@ static size_t segment_end(const unsigned char *s, size_t start, size_t run_end)
     size_t limit = start + SEGMENT_HARD_LIMIT < run_end ? start + SEGMENT_HARD_LIMIT : run_end;
     while (i < limit && (s[i] & 0xC0) == 0x80)
         i++;
+    size_t last_starter = 0;
     while (i < limit) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate(s + i, (utf8proc_ssize_t)(run_end - i), &cp);
         if (k <= 0 || is_safe_cut(cp))
             return i;
+        if (utf8proc_get_property(cp)->combining_class == 0)
+            last_starter = i;
         i += (size_t)k;
     }
-    return limit;
+    return last_starter ? last_starter : i; /* i: the first code point boundary past limit */
 }
 
 static size_t non_ascii_run(const unsigned char *s, size_t i, size_t len)
