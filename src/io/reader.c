@@ -29,7 +29,7 @@ struct dpl_reader {
     char *chunk;
     size_t chunk_pos, chunk_len;
     int src_done;
-    int src_error;  /* the source failed after the bytes in the chunk: reported once they are used */
+    int src_error;  /* the source failed after the chunk's bytes: reported once they are used */
     dpl__buf carry; /* a record that spans chunks, or a whole text file */
     uint64_t bytes_done_closed;
     char *stdin_replacement;

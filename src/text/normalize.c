@@ -37,7 +37,8 @@ typedef struct fast_cp {
 #define FAST_LOW_LAST 0x7FF
 #define FAST_PUNCT_FIRST 0x2000
 #define FAST_PUNCT_LAST 0x206F
-#define FAST_CP_SLOTS ((FAST_LOW_LAST - FAST_LOW_FIRST + 1) + (FAST_PUNCT_LAST - FAST_PUNCT_FIRST + 1))
+#define FAST_CP_SLOTS \
+    ((FAST_LOW_LAST - FAST_LOW_FIRST + 1) + (FAST_PUNCT_LAST - FAST_PUNCT_FIRST + 1))
 
 struct dpl_normalizer {
     unsigned flags;
@@ -309,8 +310,9 @@ static int fast_run(dpl_normalizer *n, const unsigned char *s, size_t i, size_t 
     const fast_cp *f = fast_lookup(n, s, i, len, &k);
     while (f) {
         size_t next = i + k, k2 = 0;
-        const fast_cp *g = next < len && s[next] >= 0x80 ? fast_lookup(n, s, next, len, &k2) : NULL;
-        if (next < len && s[next] >= 0x80 && !g)
+        int foreign = next < len && s[next] >= 0x80;
+        const fast_cp *g = foreign ? fast_lookup(n, s, next, len, &k2) : NULL;
+        if (foreign && !g)
             break; /* the follower may combine with this one: both go the slow way */
         DPL_TRY(dpl__buf_reserve(&n->out, FAST_CP_MAX * 4 + 2));
         for (unsigned j = 0; j < f->n; j++)
