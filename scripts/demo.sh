@@ -16,3 +16,9 @@ cat "$out/pairs.jsonl"
 echo
 echo "Manifest: $out/manifest.jsonl ($(wc -l < "$out/manifest.jsonl") lines, one per input record)"
 echo "Deduplicated corpus: $out/corpus/"
+echo
+echo "Eleven scripts (corpora/scripts): pairs across scripts need transliteration."
+./build/doppel dedupe -q --pairs "$out/scripts-pairs.jsonl" corpora/scripts
+grep -E 'latinica|fanti' "$out/scripts-pairs.jsonl" || true
+./build/doppel dedupe -q --no-translit --pairs "$out/scripts-pairs-plain.jsonl" corpora/scripts
+echo "with --no-translit: $(grep -cE 'latinica|fanti' "$out/scripts-pairs-plain.jsonl" || true) such pairs"
