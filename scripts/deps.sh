@@ -5,7 +5,9 @@ set -euo pipefail
 
 packages=(cmake make gcc pkg-config gzip
           libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev)
-[ "${1:-}" = "--test" ] && packages+=(valgrind)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(valgrind)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

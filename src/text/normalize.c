@@ -405,7 +405,6 @@ static int normalize_valid(dpl_normalizer *n, const unsigned char *s, size_t len
                 continue;
             }
             i = ascii_end; /* its follower sent it the slow way */
-            ascii_end = i;
         }
         /* Leave the last ASCII byte before non-ASCII text to the slow path: it may be
          * the base of a combining mark. */

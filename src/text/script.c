@@ -71,7 +71,7 @@ struct dpl_script {
     unsigned norm_flags;
     UChar *run;                /* the current run in UTF-16 */
     int32_t run_cap;
-    UChar *marked;             /* the run with its boundaries marked, transformed in place */
+    UChar *marked;             /* the run with its word boundaries marked */
     int32_t marked_cap;
     UChar *spare;              /* a copy to retry from when a transform outgrows its buffer */
     int32_t spare_cap;
@@ -134,11 +134,10 @@ static int open_word_breaker(UBreakIterator **out)
 
 static int open_parts(dpl_script *sc, const dpl_script_options *o)
 {
-    if (!o->no_translit) {
-        const char *id = o->translit ? o->translit : DPL_TRANSLIT_DEFAULT;
-        DPL_TRY(open_transform(o->translit ? id : "doppel-default",
-                               o->translit ? NULL : default_rules, &sc->translit));
-    }
+    if (o->translit && !o->no_translit)
+        DPL_TRY(open_transform(o->translit, NULL, &sc->translit));
+    else if (!o->no_translit) /* DPL_TRANSLIT_DEFAULT, written out in default_rules */
+        DPL_TRY(open_transform("doppel-default", default_rules, &sc->translit));
     /* Transliteration folds Han too: the dictionary cuts the two forms into different
      * words (這是 is one word, 这 是 two), which would keep their readings apart. */
     if (o->han_simplify || !o->no_translit)
@@ -775,6 +774,13 @@ static int process_run(dpl_script *sc, const char *s, size_t len, int joined_bef
     return append_transliterated(sc, sc->marked, m.n);
 }
 
+/* Whether the byte next to a run touches it: a word byte, or a non-ASCII byte because
+ * the run was cut at RUN_MAX_BYTES. A script without spaces then needs a boundary there. */
+static int joins_run(unsigned char c)
+{
+    return is_ascii_word_byte(c) || c >= 0x80;
+}
+
 static int apply_runs(dpl_script *sc, const char *text, size_t len)
 {
     dpl__buf_clear(&sc->out);
@@ -786,12 +792,8 @@ static int apply_runs(dpl_script *sc, const char *text, size_t len)
         if (i == len)
             break;
         size_t end = run_end(text, i, len);
-        /* Word characters touch the run, or it was cut at RUN_MAX_BYTES: then a script
-         * without spaces needs a boundary there. */
-        int before = i > 0 && (is_ascii_word_byte((unsigned char)text[i - 1]) ||
-                               (unsigned char)text[i - 1] >= 0x80);
-        int after = end < len && (is_ascii_word_byte((unsigned char)text[end]) ||
-                                  (unsigned char)text[end] >= 0x80);
+        int before = i > 0 && joins_run((unsigned char)text[i - 1]);
+        int after = end < len && joins_run((unsigned char)text[end]);
         DPL_TRY(process_run(sc, text + i, end - i, before, after));
         i = end;
         dpl__buf *b = &sc->out;
