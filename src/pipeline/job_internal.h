@@ -6,6 +6,7 @@
 #include "io/io.h"
 #include "io/writer.h"
 #include "match/match.h"
+#include "xling/pivot.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -14,7 +15,7 @@
 #define BATCH_BYTES ((size_t)32 << 20)
 #define BATCH_SLOTS 2 /* one batch is processed while the other is merged and refilled */
 
-enum kind { KIND_NONE, KIND_EXACT, KIND_NEAR };
+enum kind { KIND_NONE, KIND_EXACT, KIND_NEAR, KIND_XLING };
 
 /* What stays in memory per document until the outputs are written (80 bytes), besides
  * its id and its band keys. */
@@ -61,6 +62,9 @@ typedef struct item {
     size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
     size_t keys_off;         /* band keys, in the thread's arena */
     size_t spill_off, n_spill; /* 32-bit values to spill, in the thread's arena */
+    /* cross-lingual pass: language, band keys, term set and text, in the arena */
+    char lang[4];
+    size_t x_keys_off, x_set_off, x_set_n, x_text_off, x_text_len;
 } item;
 
 typedef struct thread_ctx {
@@ -69,6 +73,8 @@ typedef struct thread_ctx {
     dpl_shingler *shingler;
     dpl_script *script; /* NULL when the near-duplicate pass is off */
     uint32_t *sig;
+    dpl__pivot *pivot;           /* NULL without the cross-lingual pass */
+    dpl__pivot_text pivot_text;
     dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
 } thread_ctx;
 
@@ -86,6 +92,29 @@ typedef struct near_pair {
     uint32_t a, b;
     float score;
 } near_pair;
+
+/* Cross-lingual state of a document (--xling only). */
+typedef struct xdoc {
+    char lang[4];      /* ISO 639-3, "und" when unknown */
+    uint32_t n_set;    /* pivot terms in the spill; 0: takes no part */
+    uint64_t set_off;  /* its term set in the cross-lingual spill */
+    uint64_t text_off; /* its text there */
+    uint64_t text_len;
+    float score;       /* best accepted alignment score */
+    uint32_t pad;
+} xdoc;
+
+/* An accepted translation pair. */
+typedef struct xling_pair {
+    uint32_t a, b;
+    float score, coverage_a, coverage_b;
+} xling_pair;
+
+/* Candidate pairs (a << 32) | b with a < b. */
+typedef struct dpl__pair_list {
+    uint64_t *items;
+    size_t n, cap;
+} dpl__pair_list;
 
 struct dpl_job {
     dpl_options opts;
@@ -123,6 +152,21 @@ struct dpl_job {
     uint64_t spill_len;
     near_pair *near_pairs;
     size_t n_near, near_cap;
+    /* cross-lingual pass, resolved from opts */
+    int xling;
+    unsigned xk, xbands, xrows;
+    double xthreshold;
+    dpl_script *xscript;       /* transliterates words the dictionaries lack */
+    struct dpl__langid *langid;
+    xdoc *xdocs;
+    size_t xdocs_cap;
+    uint64_t *xband_keys;
+    size_t xband_keys_cap;
+    FILE *xspill;              /* unlinked temporary file: term sets and texts */
+    int xspill_fd;
+    uint64_t xspill_len;
+    xling_pair *xpairs;
+    size_t n_xpairs, xpairs_cap;
     /* the batches */
     batch_slot slots[BATCH_SLOTS];
     thread_ctx *ctx;
@@ -140,5 +184,17 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
+int dpl__pairs_sort_unique(dpl__pair_list *p); /* radix sort, duplicates dropped */
+
+/* xling.c */
+int dpl__xling_setup(dpl_job *job);
+int dpl__xling_thread_init(dpl_job *job, thread_ctx *c);
+void dpl__xling_thread_free(thread_ctx *c);
+int dpl__xling_item(dpl_job *job, thread_ctx *c, item *it, const dpl_record *rec);
+int dpl__xling_merge(dpl_job *job, uint32_t d, const item *it);
+int dpl__xling_pass(dpl_job *job);       /* candidates, alignment, unions */
+int dpl__xling_write_aligned(dpl_job *job, FILE *f); /* --aligned */
+void dpl__xling_free(dpl_job *job);
+const char *dpl__xling_lang(const dpl_job *job, uint32_t d);
 
 #endif

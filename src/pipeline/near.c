@@ -208,12 +208,7 @@ typedef struct bucket {
     uint32_t first_plus_one, last;
 } bucket;
 
-typedef struct pair_list {
-    uint64_t *items; /* (a << 32) | b, a < b */
-    size_t n, cap;
-} pair_list;
-
-static int add_pair(pair_list *p, uint32_t a, uint32_t b)
+static int add_pair(dpl__pair_list *p, uint32_t a, uint32_t b)
 {
     DPL_TRY(dpl__grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items));
     p->items[p->n++] = ((uint64_t)a << 32) | b;
@@ -223,7 +218,7 @@ static int add_pair(pair_list *p, uint32_t a, uint32_t b)
 /* Pairs each document with the first and the previous member of its bucket in one band:
  * linear in the number of documents, and a bucket of m members gives 2m pairs, not m^2. */
 static int band_candidates(dpl_job *job, unsigned band, bucket *table, size_t cap,
-                           pair_list *out)
+                           dpl__pair_list *out)
 {
     memset(table, 0, cap * sizeof *table);
     for (size_t d = 0; d < job->n_docs; d++) {
@@ -247,7 +242,7 @@ static int band_candidates(dpl_job *job, unsigned band, bucket *table, size_t ca
 }
 
 /* LSD radix sort of 64-bit pairs, 16 bits a pass, then duplicates dropped. */
-static int sort_unique(pair_list *p)
+int dpl__pairs_sort_unique(dpl__pair_list *p)
 {
     uint64_t *tmp = malloc((p->n ? p->n : 1) * sizeof *tmp);
     size_t *counts = malloc((65536 + 1) * sizeof *counts);
@@ -279,7 +274,7 @@ static int sort_unique(pair_list *p)
     return DPL_OK;
 }
 
-static int find_candidates(dpl_job *job, pair_list *pairs)
+static int find_candidates(dpl_job *job, dpl__pair_list *pairs)
 {
     size_t active = 0;
     for (size_t d = 0; d < job->n_docs; d++)
@@ -294,7 +289,7 @@ static int find_candidates(dpl_job *job, pair_list *pairs)
     for (unsigned band = 0; band < job->bands && rc == DPL_OK && !job->stop; band++)
         rc = band_candidates(job, band, table, cap, pairs);
     free(table);
-    return rc == DPL_OK ? sort_unique(pairs) : rc;
+    return rc == DPL_OK ? dpl__pairs_sort_unique(pairs) : rc;
 }
 
 /* ------------------------------------------------------------------ verification ---- */
@@ -339,7 +334,7 @@ static double score_pair(const dpl_job *job, const loaded *a, const loaded *b)
     return all ? (double)common / (double)all : 0;
 }
 
-static int verify(dpl_job *job, const pair_list *pairs, float *scores)
+static int verify(dpl_job *job, const dpl__pair_list *pairs, float *scores)
 {
     int failed = DPL_OK;
     long n = (long)pairs->n;
@@ -370,7 +365,7 @@ static int verify(dpl_job *job, const pair_list *pairs, float *scores)
     return failed;
 }
 
-static int accept_pairs(dpl_job *job, const pair_list *pairs, const float *scores)
+static int accept_pairs(dpl_job *job, const dpl__pair_list *pairs, const float *scores)
 {
     for (size_t i = 0; i < pairs->n; i++) {
         if (scores[i] < 0)
@@ -397,7 +392,7 @@ int dpl__near_pass(dpl_job *job)
                  "cannot write the temporary shingle file: %s", strerror(errno));
         return DPL_EIO;
     }
-    pair_list pairs = {0};
+    dpl__pair_list pairs = {0};
     int rc = find_candidates(job, &pairs);
     float *scores = rc == DPL_OK ? malloc((pairs.n ? pairs.n : 1) * sizeof *scores) : NULL;
     if (rc == DPL_OK && !scores)

@@ -1,0 +1,174 @@
+/* Sentences via ICU ubrk (UBRK_SENTENCE) with the "ss=standard" suppressions, so that
+ * abbreviations do not end sentences. ICU works in UTF-16; a side table maps each UTF-16
+ * unit back to its UTF-8 offset. */
+#include "xling/sentence.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/utf16.h>
+#include <unicode/utf8.h>
+
+#define MAX_LANGS 16
+/* ICU takes int32_t lengths; longer texts are cut in pieces at line breaks or here. */
+#define MAX_PIECE ((size_t)1 << 24)
+
+typedef struct lang_breaker {
+    char lang[4];
+    UBreakIterator *bi;
+} lang_breaker;
+
+struct dpl__sentencer {
+    lang_breaker langs[MAX_LANGS];
+    size_t count;
+    UChar *u16;
+    size_t *u8_at; /* UTF-8 offset of each UTF-16 unit, plus one past the end */
+    size_t cap;
+};
+
+dpl__sentencer *dpl__sentencer_create(void)
+{
+    return calloc(1, sizeof(dpl__sentencer));
+}
+
+void dpl__sentencer_free(dpl__sentencer *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->count; i++)
+        ubrk_close(s->langs[i].bi);
+    free(s->u16);
+    free(s->u8_at);
+    free(s);
+}
+
+/* ICU locale for an ISO 639-3 code; ICU's own tables are keyed by 2-letter codes. */
+static const char *icu_locale(const char *lang)
+{
+    static const char *const map[][2] = {
+        {"eng", "en@ss=standard"}, {"deu", "de@ss=standard"}, {"fra", "fr@ss=standard"},
+        {"spa", "es@ss=standard"}, {"ita", "it@ss=standard"}, {"rus", "ru@ss=standard"},
+        {"bul", "bg@ss=standard"}, {"zho", "zh"},             {"jpn", "ja"},
+        {"por", "pt@ss=standard"}, {"nld", "nl@ss=standard"}, {"pol", "pl@ss=standard"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(map[i][0], lang) == 0)
+            return map[i][1];
+    return "";
+}
+
+static int breaker(dpl__sentencer *s, const char *lang, UBreakIterator **out)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        if (strncmp(s->langs[i].lang, lang, 3) == 0) {
+            *out = s->langs[i].bi;
+            return DPL_OK;
+        }
+    }
+    UErrorCode err = U_ZERO_ERROR;
+    UBreakIterator *bi = ubrk_open(UBRK_SENTENCE, icu_locale(lang), NULL, 0, &err);
+    if (U_FAILURE(err))
+        return DPL_EICU;
+    if (s->count == MAX_LANGS) { /* recycle the last slot */
+        ubrk_close(s->langs[MAX_LANGS - 1].bi);
+        s->count--;
+    }
+    lang_breaker *slot = &s->langs[s->count++];
+    memset(slot->lang, 0, sizeof slot->lang);
+    memcpy(slot->lang, lang, strnlen(lang, 3));
+    slot->bi = bi;
+    *out = bi;
+    return DPL_OK;
+}
+
+/* Convert text to UTF-16 with the offset side table. Invalid bytes become U+FFFD. */
+static int to_utf16(dpl__sentencer *s, const char *text, size_t len, int32_t *u16_len)
+{
+    if (len + 1 > s->cap) {
+        UChar *u16 = realloc(s->u16, (len + 1) * sizeof *u16);
+        if (u16)
+            s->u16 = u16;
+        size_t *at = realloc(s->u8_at, (len + 1) * sizeof *at);
+        if (at)
+            s->u8_at = at;
+        if (!u16 || !at)
+            return DPL_ENOMEM;
+        s->cap = len + 1;
+    }
+    const uint8_t *t = (const uint8_t *)text;
+    int32_t i = 0, j = 0, n = (int32_t)len;
+    while (i < n) {
+        int32_t start = i;
+        UChar32 c;
+        U8_NEXT(t, i, n, c);
+        if (c < 0)
+            c = 0xFFFD;
+        size_t before = (size_t)j;
+        U16_APPEND_UNSAFE(s->u16, j, c);
+        for (size_t k = before; k < (size_t)j; k++)
+            s->u8_at[k] = (size_t)start;
+    }
+    s->u8_at[j] = len;
+    *u16_len = j;
+    return DPL_OK;
+}
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int push_span(const char *text, size_t from, size_t to, dpl__span **spans,
+                     size_t *cap, size_t *count)
+{
+    while (from < to && is_space((unsigned char)text[from]))
+        from++;
+    while (to > from && is_space((unsigned char)text[to - 1]))
+        to--;
+    if (to == from)
+        return DPL_OK;
+    DPL_TRY(dpl__grow((void **)spans, cap, *count + 1, sizeof **spans));
+    (*spans)[(*count)++] = (dpl__span){from, to - from};
+    return DPL_OK;
+}
+
+/* One piece short enough for ICU. */
+static int split_piece(dpl__sentencer *s, UBreakIterator *bi, const char *text, size_t base,
+                       size_t len, dpl__span **spans, size_t *cap, size_t *count)
+{
+    int32_t n;
+    DPL_TRY(to_utf16(s, text + base, len, &n));
+    UErrorCode err = U_ZERO_ERROR;
+    ubrk_setText(bi, s->u16, n, &err);
+    if (U_FAILURE(err))
+        return DPL_EICU;
+    int32_t from = ubrk_first(bi);
+    for (int32_t to = ubrk_next(bi); to != UBRK_DONE; from = to, to = ubrk_next(bi))
+        DPL_TRY(push_span(text, base + s->u8_at[from], base + s->u8_at[to], spans, cap,
+                          count));
+    ubrk_setText(bi, NULL, 0, &err); /* do not keep a pointer into the scratch */
+    return DPL_OK;
+}
+
+int dpl__sentences(dpl__sentencer *s, const char *lang, const char *text, size_t len,
+                   dpl__span **spans, size_t *cap, size_t *count)
+{
+    *count = 0;
+    UBreakIterator *bi;
+    DPL_TRY(breaker(s, lang, &bi));
+    size_t at = 0;
+    while (at < len) {
+        size_t piece = len - at;
+        if (piece > MAX_PIECE) {
+            /* cut at the last line break (or UTF-8 boundary) before the limit */
+            const char *nl = memrchr(text + at, '\n', MAX_PIECE);
+            piece = nl ? (size_t)(nl - (text + at)) + 1 : MAX_PIECE;
+            while (!nl && piece > 1 && ((unsigned char)text[at + piece] & 0xC0) == 0x80)
+                piece--;
+        }
+        DPL_TRY(split_piece(s, bi, text, at, piece, spans, cap, count));
+        at += piece;
+    }
+    return DPL_OK;
+}

@@ -1,0 +1,45 @@
+/* The cross-lingual family: what its modules share. Not part of the public API.
+ *
+ * The pivot language is English. A document in any language becomes a bag of pivot
+ * terms: English Snowball stems (through the dictionary, or its own words when it is
+ * English), numbers, and the transliterated spelling of words the dictionary lacks.
+ * A pivot term is the 64-bit hash of its text, so terms from different sources meet. */
+#ifndef DPL_XLING_H
+#define DPL_XLING_H
+
+#include "common/common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DPL__PIVOT_SEED 0x7069766f74ull /* "pivot" */
+
+/* The pivot term of an English stem, a number or a transliterated word. */
+uint64_t dpl__pivot_hash(const char *text, size_t len);
+
+/* 1 when a casefolded English word is a function word, left out of the pivot space. */
+int dpl__eng_stopword(const char *word, size_t len);
+
+/* The ISO 639-3 code of a language as records write it: ISO 639-1 ("de"), 639-2/B
+ * ("ger") or 639-3 ("deu"), with any region or script subtag ("zh-CN", "en_US") dropped;
+ * "und" when it is none of those. */
+void dpl__lang_code(const char *given, char lang[4]);
+
+/* Dictionary lookups (dict.c). A key is a stemmed, casefolded word of `lang` (for Chinese
+ * the word itself). On a hit, *terms and *weights (largest first, the largest 1.0) list the
+ * key's pivot terms, as indexes for dpl__dict_term(); returns their count, 0 on a miss.
+ * Thread safety: a loaded dictionary is immutable; any number of threads may look up. */
+size_t dpl__dict_lookup(const dpl_dict *dict, const char *lang, const char *key, size_t len,
+                        const uint32_t **terms, const float **weights);
+/* The term a function word ("der", "the") maps to: the text "", never emitted. A key whose
+ * strongest term is this one is a function word. */
+#define DPL__DICT_FUNCTION_WORD 0u
+/* The pivot hash and the text of term `id`. */
+uint64_t dpl__dict_term_hash(const dpl_dict *dict, uint32_t id);
+const char *dpl__dict_term_text(const dpl_dict *dict, uint32_t id, size_t *len);
+/* The longest key of `lang` in characters (for Chinese maximum matching); 0 if none. */
+unsigned dpl__dict_max_key_chars(const dpl_dict *dict, const char *lang);
+/* 1 when the dictionary has any entry for `lang`. */
+int dpl__dict_has_lang(const dpl_dict *dict, const char *lang);
+
+#endif
