@@ -422,7 +422,8 @@ static const char cedict_text[] =
     "[\"打\",\"打\",\"da3\",\"(slang) to hit sb; to beat sb\",[],[]],"
     "[\"成語\",\"成语\",\"cheng2 yu3\",\"(idiom) lit. to add legs to a snake; fig. to ruin sth "
     "by overdoing it\",[],[]],"
-    "[\"門\",\"门\",\"men2\",[\"gate\",\"door\",\"CL:扇[shan4]\",\"gate-shaped (x\\u0000y)\"],[],[]]"
+    "[\"門\",\"门\",\"men2\","
+    "[\"gate\",\"door\",\"CL:扇[shan4]\",\"gate-shaped (x\\u0000y)\"],[],[]]"
     "],\"variantLookup\":[],\"classifierLookup\":[]};\n";
 
 static void test_cedict(void)
@@ -709,7 +710,8 @@ static void real(const char *path, dpl__dict_format format, parse_fn fn, want *w
     CHECK_EQ_INT(rc, DPL_OK);
     if (rc != DPL_OK)
         fprintf(stderr, "  %s\n", msg);
-    printf("  %-40s %-3s %8zu lines %9zu entries %6zu bad (first %zu: %s) %4zu ascii %6.3f s\n",
+    printf("  %-40s %-3s %8zu lines %9zu entries %6zu bad (first %zu: %s) "
+           "%6zu ASCII-only words %6.3f s\n",
            path, lang, st.lines, st.entries, st.bad_lines, st.first_bad_line,
            st.bad_reason ? st.bad_reason : "-", l.ascii_words, secs);
     CHECK(st.entries > 0 && st.entries == l.calls);
@@ -798,7 +800,8 @@ static void test_installed(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "%s/doppel-dict-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/doppel-dict-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(root)) {
         perror("mkdtemp");
         return 1;

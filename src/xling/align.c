@@ -83,8 +83,8 @@ static int append_sentence(dpl__align_doc *d)
     DPL_TRY(dpl__grow((void **)&all->first, &cap, all->n_tokens + one->n_tokens + 2,
                       sizeof *all->first));
     all->cap_tokens = cap;
-    DPL_TRY(dpl__grow((void **)&all->number, &all->cap_number,
-                      all->n_tokens + one->n_tokens + 1, sizeof *all->number));
+    DPL_TRY(dpl__grow((void **)&all->kind, &all->cap_kind,
+                      all->n_tokens + one->n_tokens + 1, sizeof *all->kind));
     size_t base = all->n_terms;
     if (one->n_terms) {
         memcpy(all->terms + base, one->terms, one->n_terms * sizeof *all->terms);
@@ -92,7 +92,7 @@ static int append_sentence(dpl__align_doc *d)
     }
     for (size_t t = 0; t < one->n_tokens; t++) {
         all->first[all->n_tokens + t] = (uint32_t)(base + one->first[t]);
-        all->number[all->n_tokens + t] = one->number[t];
+        all->kind[all->n_tokens + t] = one->kind[t];
     }
     all->n_terms += one->n_terms;
     all->n_tokens += one->n_tokens;
@@ -177,10 +177,20 @@ static int in_range_sets(range r, uint64_t x)
 }
 
 typedef struct match_count {
-    size_t tokens, matched, numbers, numbers_matched;
+    double tokens, matched;
+    size_t numbers, numbers_matched;
 } match_count;
 
-/* How many of x's tokens have a term in y's sentences. */
+/* Words the dictionary could not translate count half: most cannot match at all, and
+ * counting them fully made sentences with many rare words look unrelated. (Counting names
+ * and numbers half instead, since two reports of one event share them too, separated
+ * translations from such reports less well on corpora/xling.) */
+static double token_weight(uint8_t kind)
+{
+    return kind == DPL__TOKEN_UNKNOWN ? 0.5 : 1.0;
+}
+
+/* How many of x's tokens (weighted) have a term in y's sentences. */
 static match_count count_matches(range x, range y)
 {
     match_count c = {0, 0, 0, 0};
@@ -189,10 +199,12 @@ static match_count count_matches(range x, range y)
         int hit = 0;
         for (uint32_t k = pt->first[t]; k < pt->first[t + 1] && !hit; k++)
             hit = in_range_sets(y, pt->terms[k]);
-        c.tokens++;
-        c.matched += (size_t)hit;
-        c.numbers += pt->number[t];
-        c.numbers_matched += (size_t)(pt->number[t] && hit);
+        double w = token_weight(pt->kind[t]);
+        int number = pt->kind[t] == DPL__TOKEN_NUMBER;
+        c.tokens += w;
+        c.matched += hit ? w : 0.0;
+        c.numbers += (size_t)number;
+        c.numbers_matched += (size_t)(number && hit);
     }
     return c;
 }
@@ -219,8 +231,8 @@ static double length_probability(size_t la, size_t lb, double ratio)
 static float similarity(range a, range b, double ratio)
 {
     match_count ma = count_matches(a, b), mb = count_matches(b, a);
-    size_t tokens = ma.tokens + mb.tokens;
-    double overlap = tokens ? (double)(ma.matched + mb.matched) / (double)tokens : 0.0;
+    double tokens = ma.tokens + mb.tokens;
+    double overlap = tokens > 0 ? (ma.matched + mb.matched) / tokens : 0.0;
     double sim = overlap + WEIGHT_LENGTH * (length_probability(range_chars(a),
                                                                range_chars(b), ratio) -
                                             0.5);
@@ -249,13 +261,73 @@ static size_t cell(const band *bd, size_t i, size_t j)
     return i * (2 * bd->width + 1) + (size_t)off;
 }
 
+/* Word matches of one sentence pair, counted once before the DP: a[i][j] is the weight of
+ * A's sentence i tokens found in B's sentence j, b[i][j] the other way round, and the
+ * numbers among them. Merged links (2-1, 1-2) add up the cells. */
+typedef struct match_cell {
+    float a, b;
+    uint16_t num_a, num_b;
+} match_cell;
+
+typedef struct side {
+    double *tokens;   /* weighted content tokens per sentence */
+    uint32_t *numbers;/* number tokens per sentence */
+    size_t *chars;
+} side;
+
 typedef struct dp {
     const dpl__align_doc *a, *b;
     band bd;
     double ratio;
     float *gain;
     uint8_t *step;
+    match_cell *cells; /* by sentence pair, in the same band as the DP */
+    side sa, sb;
 } dp;
+
+static const match_cell *cell_at(const dp *d, size_t i, size_t j)
+{
+    static const match_cell none = {0, 0, 0, 0};
+    size_t c = cell(&d->bd, i, j);
+    return c == SIZE_MAX ? &none : &d->cells[c];
+}
+
+/* The similarity of sentences [a0, a1) with [b0, b1) from the match table; one side has
+ * one sentence. For a merged side, the single sentence's matches into the two merged
+ * ones are added, which counts a token found in both twice: bounded by its weight. */
+static float table_similarity(const dp *d, size_t a0, size_t a1, size_t b0, size_t b1)
+{
+    double ma = 0, mb = 0, ta = 0, tb = 0;
+    size_t na = 0, nb = 0, num_a = 0, num_b = 0, ca = 0, cb = 0;
+    for (size_t i = a0; i < a1; i++) {
+        ta += d->sa.tokens[i];
+        na += d->sa.numbers[i];
+        ca += d->sa.chars[i];
+    }
+    for (size_t j = b0; j < b1; j++) {
+        tb += d->sb.tokens[j];
+        nb += d->sb.numbers[j];
+        cb += d->sb.chars[j];
+    }
+    for (size_t i = a0; i < a1; i++) {
+        for (size_t j = b0; j < b1; j++) {
+            const match_cell *c = cell_at(d, i, j);
+            ma += c->a;
+            mb += c->b;
+            num_a += c->num_a;
+            num_b += c->num_b;
+        }
+    }
+    if (ma > ta)
+        ma = ta;
+    if (mb > tb)
+        mb = tb;
+    double overlap = ta + tb > 0 ? (ma + mb) / (ta + tb) : 0.0;
+    double sim = overlap + WEIGHT_LENGTH * (length_probability(ca, cb, d->ratio) - 0.5);
+    if (na && nb)
+        sim += num_a || num_b ? NUMBER_BONUS : -NUMBER_PENALTY;
+    return (float)(sim < 0 ? 0 : sim > 1 ? 1 : sim);
+}
 
 static void try_step(dp *d, size_t i, size_t j, size_t di, size_t dj, int kind, float *best,
                      uint8_t *best_step)
@@ -267,8 +339,7 @@ static void try_step(dp *d, size_t i, size_t j, size_t di, size_t dj, int kind, 
         return;
     float g = d->gain[prev];
     if (di && dj) {
-        range ra = {d->a, i - di, i}, rb = {d->b, j - dj, j};
-        float sim = similarity(ra, rb, d->ratio);
+        float sim = table_similarity(d, i - di, i, j - dj, j);
         g += sim - LINK_THRESHOLD - (di + dj > 2 ? MERGE_PENALTY : 0.0f);
         if (sim <= LINK_THRESHOLD)
             return; /* never link below the threshold, even when the sum allows */
@@ -324,9 +395,8 @@ static int trace(dp *d, dpl__alignment *al)
         size_t di = s == STEP_01 ? 0 : s == STEP_21 ? 2 : 1;
         size_t dj = s == STEP_10 ? 0 : s == STEP_12 ? 2 : 1;
         if (di && dj) {
-            range ra = {d->a, i - di, i}, rb = {d->b, j - dj, j};
             dpl__link link = {(uint32_t)(i - di), (uint32_t)i, (uint32_t)(j - dj),
-                              (uint32_t)j, similarity(ra, rb, d->ratio)};
+                              (uint32_t)j, table_similarity(d, i - di, i, j - dj, j), 0};
             DPL_TRY(push_link(al, link));
         }
         i -= di;
@@ -354,8 +424,8 @@ static int trace(dp *d, dpl__alignment *al)
 static double gap_gain(const dp *d, range ra, range rb)
 {
     match_count ma = count_matches(ra, rb), mb = count_matches(rb, ra);
-    size_t tokens = ma.tokens + mb.tokens;
-    double overlap = tokens ? (double)(ma.matched + mb.matched) / (double)tokens : 0.0;
+    double tokens = ma.tokens + mb.tokens;
+    double overlap = tokens > 0 ? (ma.matched + mb.matched) / tokens : 0.0;
     return overlap + GAP_WEIGHT_LENGTH * length_probability(range_chars(ra), range_chars(rb),
                                                             d->ratio) - GAP_THRESHOLD;
 }
@@ -392,7 +462,7 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alig
         if (di && dj) {
             range ra = {d->a, a0 + i - di, a0 + i}, rb = {d->b, b0 + j - dj, b0 + j};
             found[n++] = (dpl__link){(uint32_t)ra.s0, (uint32_t)ra.s1, (uint32_t)rb.s0,
-                                     (uint32_t)rb.s1, similarity(ra, rb, d->ratio)};
+                                     (uint32_t)rb.s1, similarity(ra, rb, d->ratio), 1};
         }
         i -= di;
         j -= dj;
@@ -410,7 +480,7 @@ static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
     for (size_t k = 0; k <= al->n_links; k++) {
         size_t na = k < al->n_links ? al->links[k].a0 : d->bd.n;
         size_t nb = k < al->n_links ? al->links[k].b0 : d->bd.m;
-        if (na > pa && nb > pb && na - pa <= MAX_GAP && nb - pb <= MAX_GAP)
+        if (na > pa && nb > pb && na - pa <= MAX_GAP && na - pa == nb - pb)
             DPL_TRY(fill_gap(d, pa, na, pb, nb, out));
         if (k < al->n_links) {
             DPL_TRY(push_link(out, al->links[k]));
@@ -435,13 +505,159 @@ static void coverage(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alig
     al->score = (al->coverage_a + al->coverage_b) / 2.0;
 }
 
+/* ---- the match table ------------------------------------------------------------------ */
+
+/* Which sentences of a document hold each term: an open-addressing table of terms, each
+ * with a chain of (sentence) postings in sentence order. */
+typedef struct postings {
+    uint64_t *keys;
+    uint32_t *head; /* first posting + 1, 0: empty */
+    size_t cap;
+    uint32_t *sent, *next;
+} postings;
+
+static void postings_free(postings *p)
+{
+    free(p->keys);
+    free(p->head);
+    free(p->sent);
+    free(p->next);
+}
+
+static int postings_build(const dpl__align_doc *d, postings *p)
+{
+    memset(p, 0, sizeof *p);
+    p->cap = 16;
+    while (p->cap < 2 * d->n_sets + 2)
+        p->cap *= 2;
+    p->keys = malloc(p->cap * sizeof *p->keys);
+    p->head = calloc(p->cap, sizeof *p->head);
+    p->sent = malloc((d->n_sets + 1) * sizeof *p->sent);
+    p->next = malloc((d->n_sets + 1) * sizeof *p->next);
+    if (!p->keys || !p->head || !p->sent || !p->next)
+        return DPL_ENOMEM;
+    size_t n = 0;
+    /* sentences from last to first, each pushed in front: chains come out in order */
+    for (size_t s = d->n_sents; s-- > 0;) {
+        for (uint32_t k = d->set_first[s]; k < d->set_first[s + 1]; k++) {
+            uint64_t t = d->sets[k];
+            size_t slot = (size_t)(t ^ (t >> 31)) & (p->cap - 1);
+            while (p->head[slot] && p->keys[slot] != t)
+                slot = (slot + 1) & (p->cap - 1);
+            p->keys[slot] = t;
+            p->sent[n] = (uint32_t)s;
+            p->next[n] = p->head[slot];
+            p->head[slot] = (uint32_t)++n;
+        }
+    }
+    return DPL_OK;
+}
+
+static uint32_t postings_find(const postings *p, uint64_t t)
+{
+    size_t slot = (size_t)(t ^ (t >> 31)) & (p->cap - 1);
+    while (p->head[slot]) {
+        if (p->keys[slot] == t)
+            return p->head[slot];
+        slot = (slot + 1) & (p->cap - 1);
+    }
+    return 0;
+}
+
+static int side_fill(const dpl__align_doc *x, side *sd)
+{
+    size_t n = x->n_sents ? x->n_sents : 1;
+    sd->tokens = calloc(n, sizeof *sd->tokens);
+    sd->numbers = calloc(n, sizeof *sd->numbers);
+    sd->chars = x->chars;
+    if (!sd->tokens || !sd->numbers)
+        return DPL_ENOMEM;
+    for (size_t s = 0; s < x->n_sents; s++) {
+        for (size_t t = x->tok_first[s]; t < x->tok_first[s + 1]; t++) {
+            sd->tokens[s] += token_weight(x->tokens.kind[t]);
+            sd->numbers[s] += x->tokens.kind[t] == DPL__TOKEN_NUMBER;
+        }
+    }
+    return DPL_OK;
+}
+
+static void side_free(side *sd)
+{
+    free(sd->tokens);
+    free(sd->numbers);
+}
+
+/* Count, for every token of x, the sentences of y holding one of its terms (each once),
+ * into the cells of the band. x_is_a: x is document A (its sentence is the cell's row). */
+static int count_side(dp *d, const dpl__align_doc *x, const postings *py, size_t y_sents,
+                      int x_is_a)
+{
+    uint32_t *stamp = calloc(y_sents ? y_sents : 1, sizeof *stamp);
+    if (!stamp)
+        return DPL_ENOMEM;
+    const dpl__pivot_text *pt = &x->tokens;
+    for (size_t s = 0; s < x->n_sents; s++) {
+        for (size_t t = x->tok_first[s]; t < x->tok_first[s + 1]; t++) {
+            float w = (float)token_weight(pt->kind[t]);
+            int number = pt->kind[t] == DPL__TOKEN_NUMBER;
+            for (uint32_t k = pt->first[t]; k < pt->first[t + 1]; k++) {
+                for (uint32_t e = postings_find(py, pt->terms[k]); e; e = py->next[e - 1]) {
+                    uint32_t y = py->sent[e - 1];
+                    if (stamp[y] == t + 1)
+                        continue; /* this token already matched sentence y */
+                    stamp[y] = (uint32_t)t + 1;
+                    size_t c = x_is_a ? cell(&d->bd, s, y) : cell(&d->bd, y, s);
+                    if (c == SIZE_MAX)
+                        continue;
+                    if (x_is_a) {
+                        d->cells[c].a += w;
+                        d->cells[c].num_a += (uint16_t)number;
+                    } else {
+                        d->cells[c].b += w;
+                        d->cells[c].num_b += (uint16_t)number;
+                    }
+                }
+            }
+        }
+    }
+    free(stamp);
+    return DPL_OK;
+}
+
+static int build_table(dp *d, size_t cells)
+{
+    postings pa = {0}, pb = {0};
+    d->cells = calloc(cells, sizeof *d->cells);
+    int rc = d->cells ? DPL_OK : DPL_ENOMEM;
+    if (rc == DPL_OK)
+        rc = postings_build(d->a, &pa);
+    if (rc == DPL_OK)
+        rc = postings_build(d->b, &pb);
+    if (rc == DPL_OK)
+        rc = count_side(d, d->a, &pb, d->b->n_sents, 1);
+    if (rc == DPL_OK)
+        rc = count_side(d, d->b, &pa, d->a->n_sents, 0);
+    if (rc == DPL_OK)
+        rc = side_fill(d->a, &d->sa);
+    if (rc == DPL_OK)
+        rc = side_fill(d->b, &d->sb);
+    postings_free(&pa);
+    postings_free(&pb);
+    return rc;
+}
+
 int dpl__align(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alignment *al)
 {
     al->n_links = 0;
     al->coverage_a = al->coverage_b = al->score = 0.0;
     if (a->n_sents == 0 || b->n_sents == 0)
         return DPL_OK;
-    dp d = {a, b, {a->n_sents, b->n_sents, 0}, 1.0, NULL, NULL};
+    dp d;
+    memset(&d, 0, sizeof d);
+    d.a = a;
+    d.b = b;
+    d.bd = (band){a->n_sents, b->n_sents, 0};
+    d.ratio = 1.0;
     size_t big = a->n_sents > b->n_sents ? a->n_sents : b->n_sents;
     /* wide enough for an extra paragraph, and for the diagonal's slope (so that the end
      * stays reachable), but bounded: hunalign's memory grew with n * m */
@@ -472,12 +688,18 @@ int dpl__align(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alignment 
     memset(al->step, STEP_NONE, cells);
     d.gain = al->gain;
     d.step = al->step;
-    fill(&d);
+    int rc = build_table(&d, cells);
     dpl__alignment anchors = {0};
-    int rc = trace(&d, &anchors);
+    if (rc == DPL_OK) {
+        fill(&d);
+        rc = trace(&d, &anchors);
+    }
     if (rc == DPL_OK)
         rc = fill_gaps(&d, &anchors, al);
     free(anchors.links);
+    free(d.cells);
+    side_free(&d.sa);
+    side_free(&d.sb);
     DPL_TRY(rc);
     coverage(a, b, al);
     return DPL_OK;

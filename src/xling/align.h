@@ -38,7 +38,8 @@ int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char 
 /* One link: sentences [a0, a1) of A with [b0, b1) of B (one side empty for 1-0, 0-1). */
 typedef struct dpl__link {
     uint32_t a0, a1, b0, b1;
-    float score; /* the link's similarity, 0..1 */
+    float score;    /* the link's similarity, 0..1 */
+    uint8_t filled; /* 1: found by filling a small gap between links, not by words */
 } dpl__link;
 
 typedef struct dpl__alignment {

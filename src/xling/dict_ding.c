@@ -157,7 +157,9 @@ int dpl__dict_parse_ding(const char *path, const char *lang, dpl__dict_sink sink
     memset(stats, 0, sizeof *stats);
     char code[4];
     if (!path || !sink || !lang || strlen(lang) != 3 || !dpl__dict_lang3(lang, 3, code)) {
-        dpl__dict_msg(msg, msg_cap, "%s: Ding needs the 3-letter code of its left side",
+        dpl__dict_msg(msg, msg_cap,
+                      "%s: the language of the left side is unknown: name the file after "
+                      "its pair (\"de-en\") or give its ISO 639-3 code",
                       path ? path : "(null)");
         return DPL_EINVAL;
     }

@@ -71,8 +71,9 @@ int dpl__dict_parse_ding(const char *path, const char *lang, dpl__dict_sink sink
  * offsets, each once although dictd indexes some under several keys. Languages come from
  * the name freedict-XXX-YYY: XXX-eng gives XXX words with English translations; eng-XXX
  * is inverted (each XXX translation of an English headword becomes an XXX word translated
- * by that headword). A pair without English is DPL_EFORMAT. Bad lines are lines of the
- * index: malformed, or pointing past the end of the .dict. */
+ * by that headword, with the rank it has in the English article). A pair without English
+ * is DPL_EFORMAT. Bad lines are lines of the index: malformed, or pointing past the end
+ * of the .dict. */
 int dpl__dict_parse_freedict(const char *index_path, dpl__dict_sink sink, void *user,
                              dpl__dict_stats *stats, char *msg, size_t msg_cap);
 
@@ -102,8 +103,9 @@ void dpl__dict_bad_line(dpl__dict_stats *stats, size_t line, const char *reason)
 /* A file read front to back through a window of its decompressed bytes (gzip is
  * recognized by its magic bytes; dictzip is gzip), so that a 100 MB dictionary needs no
  * 100 MB buffer: the page faults of first touching 100 MB cost 0.3 s on the machines we
- * measured, more than half of what inflating it costs. Errors: DPL_ENOENT, DPL_EACCES, DPL_EIO, DPL_ECORRUPT, DPL_ETRUNCATED, DPL_ENOMEM, with
- * msg naming the file. Close the stream even when opening failed. */
+ * measured, more than half of what inflating it costs. Errors: DPL_ENOENT, DPL_EACCES,
+ * DPL_EIO, DPL_ECORRUPT, DPL_ETRUNCATED, DPL_ENOMEM, with msg naming the file. Close the
+ * stream even when opening failed. */
 typedef struct dpl__dict_stream {
     const char *path;
     char *msg;

@@ -72,7 +72,7 @@ void dpl__pivot_text_free(dpl__pivot_text *pt)
     free(pt->terms);
     free(pt->weights);
     free(pt->first);
-    free(pt->number);
+    free(pt->kind);
     memset(pt, 0, sizeof *pt);
 }
 
@@ -91,16 +91,16 @@ static int add_term(dpl__pivot_text *out, uint64_t term, float weight)
 }
 
 /* Close the token whose terms were added since the last call (none: no token). */
-static int end_token(dpl__pivot_text *out, int number)
+static int end_token(dpl__pivot_text *out, enum dpl__token_kind kind)
 {
     if (out->n_terms == out->first[out->n_tokens])
         return DPL_OK;
     size_t cap = out->cap_tokens;
     DPL_TRY(dpl__grow((void **)&out->first, &cap, out->n_tokens + 2, sizeof *out->first));
     out->cap_tokens = cap;
-    DPL_TRY(dpl__grow((void **)&out->number, &out->cap_number, out->n_tokens + 1,
-                      sizeof *out->number));
-    out->number[out->n_tokens++] = (uint8_t)number;
+    DPL_TRY(dpl__grow((void **)&out->kind, &out->cap_kind, out->n_tokens + 1,
+                      sizeof *out->kind));
+    out->kind[out->n_tokens++] = (uint8_t)kind;
     out->first[out->n_tokens] = (uint32_t)out->n_terms;
     return DPL_OK;
 }
@@ -237,7 +237,7 @@ static int split_compound(dpl__pivot *p, const char *lang, const char *w, size_t
             return hit;
         if (!hit)
             continue;
-        if (end_token(out, 0) != DPL_OK)
+        if (end_token(out, DPL__TOKEN_WORD) != DPL_OK)
             return -DPL_ENOMEM;
         const char *rest = w + hb;
         size_t rest_len = len - hb;
@@ -251,7 +251,7 @@ static int split_compound(dpl__pivot *p, const char *lang, const char *w, size_t
             if (tail < 0)
                 return tail;
             if (tail)
-                return end_token(out, 0) == DPL_OK ? 1 : -DPL_ENOMEM;
+                return end_token(out, DPL__TOKEN_WORD) == DPL_OK ? 1 : -DPL_ENOMEM;
             tail = split_compound(p, lang, rest, rest_len, depth + 1, out);
             if (tail != 0)
                 return tail;
@@ -279,7 +279,9 @@ static int add_passthrough(dpl__pivot *p, const char *w, size_t len, int name,
     const char *latin_word = p->word.data ? p->word.data : "";
     DPL_TRY(add_english(p, latin_word, p->word.len,
                         name ? DPL__PIVOT_SET_WEIGHT : DPL__PIVOT_UNKNOWN_WEIGHT, out));
-    return name ? add_skeleton(latin_word, p->word.len, out) : DPL_OK;
+    if (name)
+        DPL_TRY(add_skeleton(latin_word, p->word.len, out));
+    return end_token(out, name ? DPL__TOKEN_NAME : DPL__TOKEN_UNKNOWN);
 }
 
 static int add_foreign(dpl__pivot *p, const char *lang, const char *w, size_t len, int name,
@@ -322,13 +324,13 @@ static size_t add_chinese_word(dpl__pivot *p, const char *text, const dpl_token 
             return 1;
         }
         if (hit) {
-            *rc = end_token(out, 0);
+            *rc = end_token(out, DPL__TOKEN_WORD);
             return take;
         }
     }
     *rc = add_passthrough(p, text + tok[i].offset, tok[i].len, 0, out);
     if (*rc == DPL_OK)
-        *rc = end_token(out, 0);
+        *rc = end_token(out, DPL__TOKEN_WORD);
     return 1;
 }
 
@@ -364,7 +366,7 @@ static int map_token(dpl__pivot *p, const char *lang, const char *w, size_t len,
 {
     if (is_digits(w, len)) {
         DPL_TRY(add_term(out, dpl__pivot_hash(w, len), DPL__PIVOT_SET_WEIGHT));
-        return end_token(out, 1);
+        return end_token(out, DPL__TOKEN_NUMBER);
     }
     int name = is_capitalized(w, len);
     const char *folded;
@@ -372,12 +374,14 @@ static int map_token(dpl__pivot *p, const char *lang, const char *w, size_t len,
     DPL_TRY(dpl_normalize(p->fold, w, len, &folded, &folded_len, NULL));
     if (strcmp(lang, "eng") == 0) {
         DPL_TRY(add_english(p, folded, folded_len, DPL__PIVOT_SET_WEIGHT, out));
-        if (name && out->n_terms > out->first[out->n_tokens])
+        if (name && out->n_terms > out->first[out->n_tokens]) {
             DPL_TRY(add_skeleton(folded, folded_len, out));
+            return end_token(out, DPL__TOKEN_NAME);
+        }
     } else {
         DPL_TRY(add_foreign(p, lang, folded, folded_len, name, out));
     }
-    return end_token(out, 0);
+    return end_token(out, DPL__TOKEN_WORD);
 }
 
 int dpl__pivot_map(dpl__pivot *p, const char *lang, const char *text, size_t len,

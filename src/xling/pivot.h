@@ -17,15 +17,24 @@
 /* The weight of a word the dictionary lacks and that is not a name. */
 #define DPL__PIVOT_UNKNOWN_WEIGHT 0.5f
 
+/* What a token is. Names and numbers are shared by any two reports of one event, so the
+ * alignment counts them as weaker evidence of translation than translated words. */
+enum dpl__token_kind {
+    DPL__TOKEN_WORD = 0,   /* an English word, or one the dictionary translated */
+    DPL__TOKEN_NUMBER = 1,
+    DPL__TOKEN_NAME = 2,   /* capitalized and untranslated (or English and capitalized) */
+    DPL__TOKEN_UNKNOWN = 3 /* untranslated, not a name */
+};
+
 /* Tokens and their terms. Token t owns terms[first[t] .. first[t + 1]). */
 typedef struct dpl__pivot_text {
     uint64_t *terms;
     float *weights;
     size_t n_terms, cap_terms;
     uint32_t *first;   /* n_tokens + 1 entries */
-    uint8_t *number;   /* 1: the token is a number */
+    uint8_t *kind;     /* enum dpl__token_kind */
     size_t n_tokens, cap_tokens;
-    size_t cap_number;
+    size_t cap_kind;
 } dpl__pivot_text;
 
 void dpl__pivot_text_free(dpl__pivot_text *pt);
