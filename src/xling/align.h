@@ -18,6 +18,8 @@ typedef struct dpl__align_doc {
     /* sentence s owns tokens tok_first[s] .. tok_first[s + 1] of `tokens`, and
      * set_first[s] .. set_first[s + 1] of `sets` (its terms sorted, unique) */
     dpl__pivot_text tokens;
+    float *tok_weight;  /* per token: its kind's weight times its corpus weight */
+    size_t cap_tok_weight;
     uint32_t *tok_first;
     size_t cap_tok_first;
     uint64_t *sets;
@@ -31,9 +33,11 @@ typedef struct dpl__align_doc {
 
 void dpl__align_doc_free(dpl__align_doc *d);
 
-/* Cut `text` into sentences and map each to pivot tokens. */
+/* Cut `text` into sentences and map each to pivot tokens. `df` (NULL: none) weights
+ * tokens by how rare their term is in the corpus. */
 int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char *lang,
-                       const char *text, size_t len, dpl__align_doc *d);
+                       const char *text, size_t len, const dpl__term_df *df,
+                       dpl__align_doc *d);
 
 /* One link: sentences [a0, a1) of A with [b0, b1) of B (one side empty for 1-0, 0-1). */
 typedef struct dpl__link {

@@ -101,8 +101,10 @@ int dpl_align(dpl_aligner *w, const char *lang_a, const char *a, size_t a_len,
     memset(out, 0, sizeof *out);
     DPL_TRY(resolve_lang(w, lang_a, a, a_len, out->lang_a));
     DPL_TRY(resolve_lang(w, lang_b, b, b_len, out->lang_b));
-    DPL_TRY(dpl__align_prepare(w->pivot, w->sentencer, out->lang_a, a ? a : "", a_len, &w->a));
-    DPL_TRY(dpl__align_prepare(w->pivot, w->sentencer, out->lang_b, b ? b : "", b_len, &w->b));
+    DPL_TRY(dpl__align_prepare(w->pivot, w->sentencer, out->lang_a, a ? a : "", a_len,
+                               NULL, &w->a));
+    DPL_TRY(dpl__align_prepare(w->pivot, w->sentencer, out->lang_b, b ? b : "", b_len,
+                               NULL, &w->b));
     DPL_TRY(dpl__align(&w->a, &w->b, &w->al));
     out->sentences_a = w->a.n_sents;
     out->sentences_b = w->b.n_sents;

@@ -11,6 +11,7 @@
 #include "xling/stem.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -56,7 +57,7 @@ typedef struct dict_header {
     uint64_t stem_bytes;
     uint64_t warn_bytes;
     uint64_t total_bytes;
-    uint64_t checksum; /* XXH3 of everything after the header */
+    uint64_t checksum; /* XXH3 of the whole blob but this field (see blob_checksum) */
     lang_info langs[MAX_LANGS];
 } dict_header;
 
@@ -362,6 +363,18 @@ static size_t table_size_for(size_t keys)
     return size;
 }
 
+/* The checksum covers the header too: a damaged language table or count must be caught
+ * as surely as a damaged array. */
+static uint64_t blob_checksum(const char *blob, size_t len)
+{
+    size_t at = offsetof(dict_header, checksum);
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, blob, at);
+    XXH3_64bits_update(&st, blob + at + sizeof(uint64_t), len - at - sizeof(uint64_t));
+    return XXH3_64bits_digest(&st);
+}
+
 /* Lay the merged dictionary out as the blob (the cache file's bytes). */
 static int freeze(builder *b, void **blob_out, size_t *len_out)
 {
@@ -414,7 +427,7 @@ static int freeze(builder *b, void **blob_out, size_t *len_out)
     }
     if (b->warnings.len)
         memcpy(blob + off_warn, b->warnings.data, b->warnings.len);
-    h->checksum = XXH3_64bits(blob + sizeof(dict_header), total - sizeof(dict_header));
+    h->checksum = blob_checksum(blob, total);
     *blob_out = blob;
     *len_out = total;
     return DPL_OK;
@@ -428,7 +441,8 @@ static int attach(dpl_dict *d)
         h->version != DICT_FORMAT_VERSION || h->total_bytes != d->blob_len ||
         h->n_langs > MAX_LANGS || h->table_size == 0 ||
         (h->table_size & (h->table_size - 1)) != 0 || h->table_size > d->blob_len ||
-        h->n_terms > d->blob_len || h->n_stems > d->blob_len)
+        h->n_terms > d->blob_len || h->n_stems > d->blob_len ||
+        h->stem_bytes > d->blob_len || h->warn_bytes > d->blob_len)
         return DPL_ECORRUPT;
     size_t off_table = align8(sizeof(dict_header));
     size_t off_terms = off_table + h->table_size * sizeof(dict_slot);
@@ -440,7 +454,7 @@ static int attach(dpl_dict *d)
     if (off_warn + h->warn_bytes + 1 > d->blob_len)
         return DPL_ECORRUPT;
     const char *blob = d->blob;
-    if (XXH3_64bits(blob + sizeof *h, d->blob_len - sizeof *h) != h->checksum)
+    if (blob_checksum(blob, d->blob_len) != h->checksum)
         return DPL_ECORRUPT;
     d->hdr = h;
     d->table = (const dict_slot *)(blob + off_table);
@@ -643,6 +657,10 @@ static int is_ding_name(const char *name)
 
 static int is_freedict_index(const char *name)
 {
+    /* Mueller's English-Russian dictionary (mueller7-dict); not mueller7accent as well,
+     * which holds the same articles. */
+    if (strcmp(name, "mueller7.index") == 0)
+        return 1;
     size_t len = strlen(name);
     if (len != strlen("freedict-xxx-yyy.index") || strncmp(name, "freedict-", 9) != 0 ||
         strcmp(name + len - 6, ".index") != 0)
@@ -884,6 +902,8 @@ int dpl_dict_translate(const dpl_dict *dict, const char *lang, const char *word,
         const float *weights;
         size_t count = dpl__dict_lookup(dict, lang, stem, stem_len, &terms, &weights);
         size_t used = 0;
+        if (count && terms[0] == DPL__DICT_FUNCTION_WORD)
+            count = 0, snprintf(out, cap, "(function word)");
         for (size_t i = 0; i < count && used < cap; i++) {
             size_t len;
             const char *text = dpl__dict_term_text(dict, terms[i], &len);

@@ -656,7 +656,8 @@ static void ding_lang(const char *path, char lang[4])
         lang[0] = '\0';
 }
 
-/* FreeDict: the side of "freedict-XXX-YYY.index" that is not English. */
+/* FreeDict: the side of "freedict-XXX-YYY.index" that is not English; "rus" for
+ * Mueller's English-Russian "mueller7.index" (dpl__dict_freedict_langs knows the name). */
 static void freedict_lang(const char *path, char lang[4])
 {
     char from[4], to[4];

@@ -25,6 +25,17 @@ int dpl__eng_stopword(const char *word, size_t len);
  * "und" when it is none of those. */
 void dpl__lang_code(const char *given, char lang[4]);
 
+/* Document frequencies of pivot terms over a corpus (df.c). Thread safety: adding is not
+ * thread safe; once filled, any number of threads may read weights. */
+typedef struct dpl__term_df dpl__term_df;
+dpl__term_df *dpl__term_df_create(void);
+void dpl__term_df_free(dpl__term_df *df);
+/* Count one document's term set (unique terms). */
+int dpl__term_df_add(dpl__term_df *df, const uint64_t *terms, size_t n);
+/* 1 for a term in at most 1% of the documents, falling with the log of its share to 0 for
+ * a term in all; always 1 with no table (NULL) or fewer than 100 documents. */
+float dpl__term_weight(const dpl__term_df *df, uint64_t term);
+
 /* Dictionary lookups (dict.c). A key is a stemmed, casefolded word of `lang` (for Chinese
  * the word itself). On a hit, *terms and *weights (largest first, the largest 1.0) list the
  * key's pivot terms, as indexes for dpl__dict_term(); returns their count, 0 on a miss.
