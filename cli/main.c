@@ -60,7 +60,7 @@ static const char usage_text[] =
     "      --dict-cache DIR    where compiled dictionaries are cached (default\n"
     "                          ~/.cache/doppel; 'none': no cache)\n"
     "      --xling-threshold F report a translation when the aligned share of both\n"
-    "                          documents averages at least F (default 0.5)\n"
+    "                          documents averages at least F (default 0.8)\n"
     "      --aligned FILE      write the aligned sentence pairs as JSONL\n"
     "\n"
     "doppel align prints the sentence alignment of two text files side by side;\n"

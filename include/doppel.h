@@ -478,7 +478,7 @@ typedef struct dpl_options {
     const dpl_dict *dict;/**< dictionaries for the pass; not owned: free it after the job */
     double xling_threshold; /**< a translation pair is reported when the mean of its
                                  aligned coverage in both directions reaches this; 0
-                                 means 0.5 */
+                                 means 0.8 */
 } dpl_options;
 
 DPL_API void dpl_options_init(dpl_options *opts);

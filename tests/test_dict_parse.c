@@ -87,7 +87,7 @@ static void show(char *out, size_t cap, const char *s, size_t n)
 }
 
 static int record(void *user, const char *lang, const char *word, size_t word_len,
-                  const char *eng, size_t eng_len, unsigned rank)
+                  const char *target, const char *eng, size_t eng_len, unsigned rank)
 {
     calls *c = user;
     if (c->stop_after && c->n + 1 == c->stop_after)
@@ -98,6 +98,8 @@ static int record(void *user, const char *lang, const char *word, size_t word_le
     snprintf(out, 160, "%s|", lang);
     show(out, 160, word, word_len);
     strcat(out, "|");
+    if (strcmp(target, "eng") != 0) /* translations into another language are marked */
+        snprintf(out + strlen(out), 160 - strlen(out), "%s:", target);
     show(out, 160, eng, eng_len);
     snprintf(out + strlen(out), 160 - strlen(out), "|%u", rank);
     return DPL_OK;
@@ -470,13 +472,22 @@ static void test_freedict_broken(void)
                                           msg, sizeof msg), DPL_OK);
     CHECK(c.n == 1 && strcmp(c.call[0], "deu|Haus|house|0") == 0);
 
-    /* The index without its .dict.dz, a pair without English, a missing index. */
+    /* A pair without English gives both directions, each with its target language. */
+    write_freedict("freedict-deu-fra", heads, (const char *const[]){"Haus /haʊs/\nmaison\n\n"},
+                   1, "", -1, 1);
+    c.n = 0;
+    CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("freedict-deu-fra.index"), record, &c, &st,
+                                          msg, sizeof msg), DPL_OK);
+    CHECK(c.n == 2 && strcmp(c.call[0], "deu|Haus|fra:maison|0") == 0 &&
+          strcmp(c.call[1], "fra|maison|deu:Haus|0") == 0);
+
+    /* The index without its .dict.dz, English into English, a missing index. */
     write_str("freedict-ita-eng.index", "casa\tA\tB\n");
     CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("freedict-ita-eng.index"), record, &c, &st,
                                           msg, sizeof msg), DPL_ENOENT);
     CHECK(strstr(msg, "freedict-ita-eng.dict.dz") != NULL);
-    write_str("freedict-deu-fra.index", "haus\tA\tB\n");
-    CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("freedict-deu-fra.index"), record, &c, &st,
+    write_str("freedict-eng-eng.index", "house\tA\tB\n");
+    CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("freedict-eng-eng.index"), record, &c, &st,
                                           msg, sizeof msg), DPL_EFORMAT);
     CHECK_EQ_INT(dpl__dict_parse_freedict(path_of("freedict-spa-eng.index"), record, &c, &st,
                                           msg, sizeof msg), DPL_ENOENT);
@@ -586,9 +597,9 @@ static uint64_t rng(uint64_t *st)
 }
 
 static int count_only(void *user, const char *lang, const char *word, size_t word_len,
-                      const char *eng, size_t eng_len, unsigned rank)
+                      const char *target, const char *eng, size_t eng_len, unsigned rank)
 {
-    (void)lang, (void)rank;
+    (void)lang, (void)rank, (void)target;
     size_t *n = user;
     /* Touch every byte, so ASan sees any read out of bounds. */
     volatile char sink = 0;
@@ -731,10 +742,12 @@ typedef struct lookup {
 } lookup;
 
 static int look(void *user, const char *lang, const char *word, size_t word_len,
-                const char *eng, size_t eng_len, unsigned rank)
+                const char *target, const char *eng, size_t eng_len, unsigned rank)
 {
     (void)rank;
     lookup *l = user;
+    if (strcmp(target, "eng") != 0)
+        return DPL_OK;
     l->calls++;
     int ascii = 1;
     for (size_t i = 0; i < word_len && ascii; i++)

@@ -26,14 +26,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#define DEFAULT_XLING_THRESHOLD 0.5
+#define DEFAULT_XLING_THRESHOLD 0.8
 #define XLING_SEED 0x786c696e67ull /* "xling" */
 /* Translations share a tenth to a third of their pivot terms (Jaccard 0.1-0.3 on ntrex-dev,
  * by dictionary), so single rows would make nearly every pair a candidate, and the
  * banding needs many bands of two rows: with 128 bands, a pair at Jaccard 0.1 is found
  * with probability 0.72, at 0.15 0.94, at 0.2 0.994; unrelated pairs at 0.03 with 0.11. */
-#define XLING_NUM_PERM 256
-#define XLING_BANDS 128
+#define XLING_NUM_PERM 512
+#define XLING_BANDS 256
 #define XLING_ROWS 2
 /* Terms whose corpus weight is below this (in more than about 6% of the documents) are
  * left out of the sketches: shared by most pairs, they make every pair a candidate. */

@@ -21,7 +21,7 @@
  * sentence and another sentence of the same article, below 0.2 for 90-97%. */
 #define LINK_THRESHOLD 0.20f
 /* 2-1 and 1-2 links are rarer than 1-1: a small price keeps two 1-1 links preferred. */
-#define MERGE_PENALTY 0.03f
+#define MERGE_PENALTY 0.10f
 /* Length only breaks near ties: on its own it pairs any two sentences of similar size. */
 #define WEIGHT_LENGTH 0.10f
 #define NUMBER_BONUS 0.10f
@@ -436,12 +436,15 @@ static int trace(dp *d, dpl__alignment *al)
 #define MAX_GAP 3
 #define GAP_WEIGHT_LENGTH 0.6
 #define GAP_THRESHOLD 0.3
+#define GAP_MIN_OVERLAP 0.08
 
 static double gap_gain(const dp *d, range ra, range rb)
 {
     match_count ma = count_matches(ra, rb), mb = count_matches(rb, ra);
     double tokens = ma.tokens + mb.tokens;
     double overlap = tokens > 0 ? (ma.matched + mb.matched) / tokens : 0.0;
+    if (overlap < GAP_MIN_OVERLAP)
+        return -1.0; /* no shared word at all: order and length alone are not enough */
     return overlap + GAP_WEIGHT_LENGTH * length_probability(range_chars(ra), range_chars(rb),
                                                             d->ratio) - GAP_THRESHOLD;
 }
@@ -452,11 +455,13 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alig
     size_t ga = a1 - a0, gb = b1 - b0;
     double best[MAX_GAP + 1][MAX_GAP + 1];
     uint8_t how[MAX_GAP + 1][MAX_GAP + 1];
-    static const size_t steps[][2] = {{1, 0}, {0, 1}, {1, 1}, {2, 1}, {1, 2}};
+    /* one-to-one only: a merge inside a gap would link two sentences on the strength of
+     * one weak match */
+    static const size_t steps[][2] = {{1, 0}, {0, 1}, {1, 1}};
     for (size_t i = 0; i <= ga; i++) {
         for (size_t j = 0; j <= gb; j++) {
             best[i][j] = i || j ? -1e9 : 0;
-            for (uint8_t k = 0; k < 5; k++) {
+            for (uint8_t k = 0; k < 3; k++) {
                 size_t di = steps[k][0], dj = steps[k][1];
                 if (i < di || j < dj)
                     continue;

@@ -32,6 +32,10 @@
 #define MAX_CONTENT_WORDS 3
 /* Terms kept per key: the commonest senses; the long tail adds only noise. */
 #define MAX_TERMS_PER_KEY 8
+/* A translation reached through another language ("casa" -> "Haus" -> house) counts less
+ * than a direct one, and brings only that word's commonest senses. */
+#define BRIDGE_DISCOUNT 0.6f
+#define MAX_BRIDGE_TERMS 3
 #define NORM_FLAGS (DPL_NORM_NFKC | DPL_NORM_CASEFOLD | DPL_NORM_PUNCT | DPL_NORM_WHITESPACE)
 
 typedef struct dict_slot {
@@ -43,6 +47,7 @@ typedef struct dict_slot {
 typedef struct lang_info {
     char lang[4];
     uint32_t max_key_chars;
+    uint32_t direct; /* translations straight into English (build time only) */
     uint64_t keys;
 } lang_info;
 
@@ -111,6 +116,15 @@ typedef struct triple {
     float weight;
 } triple;
 
+/* A translation into a language other than English, to be carried on to English through
+ * that language's own entries once every file is read ("casa" -> "Haus" -> house). */
+typedef struct bridge {
+    uint64_t key, via; /* the word's key, and its translation's key in the other language */
+    float weight;
+    uint8_t lang, via_lang; /* indexes into builder.langs */
+    uint8_t done;           /* carried on to English already */
+} bridge;
+
 typedef struct builder {
     dpl_normalizer *norm;
     dpl__stemmers *stemmers;
@@ -125,6 +139,8 @@ typedef struct builder {
     size_t intern_cap;
     lang_info langs[MAX_LANGS];
     size_t n_langs;
+    bridge *bridges;
+    size_t n_bridges, cap_bridges;
     dpl__buf eng; /* the normalized gloss, copied out of the normalizer */
     dpl__buf warnings;
 } builder;
@@ -266,13 +282,45 @@ static int add_gloss_terms(builder *b, uint64_t key, float weight)
     return DPL_OK;
 }
 
+static void note_key_chars(builder *b, const char *lang, size_t chars)
+{
+    lang_info *li = builder_lang(b, lang);
+    if (li && chars > li->max_key_chars)
+        li->max_key_chars = (uint32_t)chars;
+    if (li)
+        li->keys++;
+}
+
+static int add_bridge(builder *b, const char *lang, const char *word, size_t word_len,
+                      const char *via_lang, const char *via, size_t via_len, unsigned rank)
+{
+    uint64_t key, via_key;
+    size_t chars, via_chars;
+    if (strlen(via_lang) != 3 || !headword_key(b, lang, word, word_len, &key, &chars) ||
+        !headword_key(b, via_lang, via, via_len, &via_key, &via_chars))
+        return DPL_OK;
+    lang_info *li = builder_lang(b, lang), *via_li = builder_lang(b, via_lang);
+    if (!li || !via_li)
+        return DPL_OK;
+    note_key_chars(b, lang, chars);
+    DPL_TRY(dpl__grow((void **)&b->bridges, &b->cap_bridges, b->n_bridges + 1,
+                      sizeof *b->bridges));
+    b->bridges[b->n_bridges++] = (bridge){key, via_key, 1.0f / (float)(1 + rank),
+                                          (uint8_t)(li - b->langs), (uint8_t)(via_li - b->langs), 0};
+    return DPL_OK;
+}
+
 static int builder_sink(void *user, const char *lang, const char *word, size_t word_len,
-                        const char *eng, size_t eng_len, unsigned rank)
+                       const char *target, const char *eng, size_t eng_len, unsigned rank)
 {
     builder *b = user;
     uint64_t key;
     size_t chars;
-    if (strlen(lang) != 3 || !headword_key(b, lang, word, word_len, &key, &chars))
+    if (strlen(lang) != 3)
+        return DPL_OK;
+    if (strcmp(target, "eng") != 0)
+        return add_bridge(b, lang, word, word_len, target, eng, eng_len, rank);
+    if (!headword_key(b, lang, word, word_len, &key, &chars))
         return DPL_OK;
     const char *norm;
     size_t norm_len;
@@ -282,12 +330,10 @@ static int builder_sink(void *user, const char *lang, const char *word, size_t w
     size_t n = content_words(&b->eng);
     if (n > MAX_CONTENT_WORDS || b->eng.len == 0)
         return DPL_OK;
+    note_key_chars(b, lang, chars);
     lang_info *li = builder_lang(b, lang);
-    if (!li)
-        return DPL_OK; /* more languages than the header holds */
-    if (chars > li->max_key_chars)
-        li->max_key_chars = (uint32_t)chars;
-    li->keys++;
+    if (li)
+        li->direct++;
     float weight = 1.0f / (float)(1 + rank);
     if (n == 0) /* "der :: the": a function word, known so that it is not passed through */
         return push_triple(b, key, DPL__DICT_FUNCTION_WORD, weight);
@@ -303,6 +349,7 @@ static void builder_free(builder *b)
     free(b->stem_off);
     free(b->stem_hash);
     free(b->intern);
+    free(b->bridges);
     dpl__buf_free(&b->eng);
     dpl__buf_free(&b->warnings);
 }
@@ -353,6 +400,50 @@ static size_t merge_triples(builder *b, size_t *n_keys)
     }
     *n_keys = keys;
     return out;
+}
+
+/* Carry bridged translations on to English: the word gets the English terms of its
+ * translation, weaker than a direct entry would be. Only toward a language with more
+ * direct English entries than the word's own: Spanish reaches English through German,
+ * German gains nothing from Spanish. One pass over the bridges; returns how many found
+ * their translation (each is marked done, so a later pass does not count it twice). */
+static int resolve_pass(builder *b, size_t *resolved)
+{
+    size_t n_keys;
+    size_t merged = merge_triples(b, &n_keys);
+    b->n_triples = merged;
+    *resolved = 0;
+    for (size_t i = 0; i < b->n_bridges; i++) {
+        bridge *br = &b->bridges[i];
+        if (br->done || b->langs[br->via_lang].direct <= b->langs[br->lang].direct)
+            continue;
+        size_t lo = 0, hi = merged;
+        while (lo < hi) { /* the first triple of the translation's key */
+            size_t mid = (lo + hi) / 2;
+            if (b->triples[mid].key < br->via)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t j = lo; j < merged && j < lo + MAX_BRIDGE_TERMS && b->triples[j].key == br->via;
+             j++) {
+            triple t = b->triples[j]; /* copied: push_triple may move the array */
+            DPL_TRY(push_triple(b, br->key, t.term, br->weight * t.weight * BRIDGE_DISCOUNT));
+            br->done = 1;
+        }
+        *resolved += br->done;
+    }
+    return DPL_OK;
+}
+
+/* Two passes, so that a word can cross two bridges (Italian through French, French
+ * through German) when the first leads nowhere by itself. */
+static int resolve_bridges(builder *b)
+{
+    size_t resolved = 0;
+    for (int pass = 0; pass < 2 && b->n_bridges; pass++)
+        DPL_TRY(resolve_pass(b, &resolved));
+    return DPL_OK;
 }
 
 static size_t table_size_for(size_t keys)
@@ -534,6 +625,8 @@ static int build(const char *const *paths, size_t n, void **blob, size_t *len, c
             rc = parse_source(&b, paths[i], msg, cap);
     }
     if (rc == DPL_OK)
+        rc = resolve_bridges(&b);
+    if (rc == DPL_OK)
         rc = freeze(&b, blob, len);
     if (rc == DPL_ENOMEM && !msg[0])
         snprintf(msg, cap, "out of memory while loading dictionaries");
@@ -655,6 +748,8 @@ static int is_ding_name(const char *name)
     return strlen(name) == 5 && name[2] == '-' && strcmp(name + 3, "en") == 0;
 }
 
+/* Every FreeDict pair: those with English translate directly, the others (spa-deu)
+ * reach English through their better-covered side. */
 static int is_freedict_index(const char *name)
 {
     /* Mueller's English-Russian dictionary (mueller7-dict); not mueller7accent as well,
@@ -665,7 +760,7 @@ static int is_freedict_index(const char *name)
     if (len != strlen("freedict-xxx-yyy.index") || strncmp(name, "freedict-", 9) != 0 ||
         strcmp(name + len - 6, ".index") != 0)
         return 0;
-    return strncmp(name + 9, "eng", 3) == 0 || strncmp(name + 13, "eng", 3) == 0;
+    return 1;
 }
 
 static void list_dir(const char *dir, int (*match)(const char *), dpl__buf *out, size_t *n)

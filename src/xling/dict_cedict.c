@@ -92,13 +92,14 @@ static int has_cjk(const char *str, size_t n)
 
 static int emit(cedict *ce, const char *eng, size_t eng_len)
 {
-    int rc = ce->sink(ce->user, "zho", ce->simplified.s, ce->simplified.n, eng, eng_len,
+    int rc = ce->sink(ce->user, "zho", ce->simplified.s, ce->simplified.n, "eng", eng, eng_len,
                       ce->rank);
     if (rc == 0)
         ce->stats->entries++;
     if (rc == 0 && (ce->traditional.n != ce->simplified.n ||
                     memcmp(ce->traditional.s, ce->simplified.s, ce->simplified.n) != 0)) {
-        rc = ce->sink(ce->user, "zho", ce->traditional.s, ce->traditional.n, eng, eng_len,
+        rc = ce->sink(ce->user, "zho", ce->traditional.s, ce->traditional.n, "eng", eng,
+                      eng_len,
                       ce->rank);
         if (rc == 0)
             ce->stats->entries++;

@@ -81,7 +81,8 @@ static int emit_sub_entry(ding *d, const char *left, size_t left_len, const char
     for (size_t i = 0; i < n_left; i++) {
         for (size_t j = n_left; j < d->n_spans; j++) {
             int rc = d->sink(d->user, d->lang, text + d->spans[i].off, d->spans[i].len,
-                             text + d->spans[j].off, d->spans[j].len, (unsigned)(j - n_left));
+                             "eng", text + d->spans[j].off, d->spans[j].len,
+                             (unsigned)(j - n_left));
             if (rc != 0)
                 return dpl__dict_sink_failed(rc, d->path, line, d->msg, d->msg_cap);
             d->stats->entries++;

@@ -41,6 +41,8 @@ typedef struct freedict {
     const char *path; /* the index */
     char lang[4];     /* the non-English side */
     int inverted;     /* eng-XXX: headwords are English */
+    char target[4];   /* the translations' language: "eng", or the other side of a pair
+                         without English */
     dpl__dict_sink sink;
     void *user;
     dpl__dict_stats *stats;
@@ -274,12 +276,20 @@ static size_t headword_end(const char *s, size_t n)
     return n;
 }
 
+/* A pair without English (spa-deu) gives both directions, each with its target; dict.c
+ * keeps the one that leads to the better-covered language. */
 static int emit(freedict *fd, const char *tr, size_t tr_len)
 {
     const char *head = fd->sc.text.data + fd->head_off;
-    int rc = fd->inverted
-                 ? fd->sink(fd->user, fd->lang, tr, tr_len, head, fd->head_len, fd->rank)
-                 : fd->sink(fd->user, fd->lang, head, fd->head_len, tr, tr_len, fd->rank);
+    int rc;
+    if (fd->inverted)
+        rc = fd->sink(fd->user, fd->lang, tr, tr_len, "eng", head, fd->head_len, fd->rank);
+    else
+        rc = fd->sink(fd->user, fd->lang, head, fd->head_len, fd->target, tr, tr_len,
+                      fd->rank);
+    if (rc == 0 && strcmp(fd->target, "eng") != 0)
+        rc = fd->sink(fd->user, fd->target, tr, tr_len, fd->lang, head, fd->head_len,
+                      fd->rank);
     if (rc != 0)
         return dpl__dict_sink_failed(rc, fd->path, fd->line, fd->msg, fd->msg_cap);
     fd->stats->entries++;
@@ -359,7 +369,7 @@ static int article_body(freedict *fd, dpl__dict_lines *it)
 /* ---- Mueller ------------------------------------------------------------------------ */
 
 /* V. K. Mueller's English-Russian dictionary, 7th edition (Debian's mueller7-dict and
- * mueller7accent-dict), 70,000 articles like this one:
+ * mueller7accent-dict), 46,000 articles like this one:
  *
  *     acknowledge                                  the headword, alone on its line
  *        [ɜk↗nɘlɪdʒ] г                             pronunciation, labels (_v. _воен.)
@@ -563,7 +573,8 @@ static int is_participle(const char *w, size_t n)
         const char *stem = w + n - k; /* just past "щ", "вш" or "ённ" */
         if (memcmp(stem - 4, "вш", 4) == 0 || memcmp(stem - 6, "ённ", 6) == 0)
             return 1;
-        if (memcmp(stem - 2, "щ", 2) == 0 && ends_with_any(w, (size_t)(stem - 2 - w), vowels, 4))
+        size_t before = (size_t)(stem - 2 - w);
+        if (memcmp(stem - 2, "щ", 2) == 0 && ends_with_any(w, before, vowels, 4))
             return 1;
     }
     return 0;
@@ -595,14 +606,15 @@ static int describes(freedict *fd, const char *s, size_t n, const unsigned char 
     size_t off = fd->sc.text.len, len;
     if (dpl__dict_clean(&fd->sc, s, n, marks, 0, &len) != DPL_OK)
         return 0; /* out of memory: the pieces will say so */
-    const char *t = fd->sc.text.data + off, *w[3];
+    char *t = fd->sc.text.data + off;
+    const char *w[3];
     size_t wl[3], words = 0;
     for (size_t i = 0, j; i < len && words < 3; i = j + 1) {
         for (j = i; j < len && t[j] != ' ';)
             j++;
         if (j > i && t[i] != '_') { /* labels do not count */
             w[words] = t + i;
-            wl[words++] = j - i;
+            wl[words++] = unstress(t + i, j - i);
         }
     }
     int lead = words >= 2 && (wl[0] <= 4 || memcmp(w[0] + wl[0] - 2, "о", 2) == 0);
@@ -811,13 +823,14 @@ static int set_langs(freedict *fd, const char *path)
         return DPL_EFORMAT;
     }
     int from_eng = strcmp(from, "eng") == 0, to_eng = strcmp(to, "eng") == 0;
-    if (from_eng == to_eng) {
-        dpl__dict_msg(fd->msg, fd->msg_cap, "%s: the pair %s-%s needs exactly one English side",
-                      path, from, to);
+    if (from_eng && to_eng) {
+        dpl__dict_msg(fd->msg, fd->msg_cap, "%s: the pair %s-%s translates English into "
+                      "itself", path, from, to);
         return DPL_EFORMAT;
     }
     fd->inverted = from_eng;
     memcpy(fd->lang, from_eng ? to : from, 4);
+    memcpy(fd->target, from_eng || to_eng ? "eng" : to, 4);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     fd->mueller = is_mueller(base, strlen(base));

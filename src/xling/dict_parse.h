@@ -13,14 +13,16 @@
 #include <zlib.h>
 
 /* One translation. `lang` is the ISO 639-3 code of `word` ("deu", "zho"...); `word` is a
- * headword or phrase in that language and `eng` one English translation of it, both UTF-8
- * with the format's annotations ({m}, [...], (...), numbering) already removed and spaces
+ * headword or phrase in that language and `trans` one translation of it into `target`
+ * ("eng" for all but FreeDict pairs without English, such as spa-deu, whose translations
+ * dict.c carries on to English through the target's own entries), both UTF-8 with the
+ * format's annotations ({m}, [...], (...), numbering) already removed and spaces
  * trimmed; neither is NUL-terminated. `rank` is the translation's position among the
  * headword's translations (0 = listed first), so the sink can weight common senses.
  * A non-zero return stops the parser, which returns that code. */
 typedef int (*dpl__dict_sink)(void *user, const char *lang, const char *word,
-                              size_t word_len, const char *eng, size_t eng_len,
-                              unsigned rank);
+                              size_t word_len, const char *target, const char *trans,
+                              size_t trans_len, unsigned rank);
 
 typedef enum dpl__dict_format {
     DPL__DICT_UNKNOWN = 0,

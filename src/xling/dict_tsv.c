@@ -103,7 +103,7 @@ static int parse_stream(dpl__dict_stream *s, dpl__dict_sink sink, void *user,
             continue;
         }
         char lang[4] = {f[0].s[0], f[0].s[1], f[0].s[2], '\0'};
-        rc = sink(user, lang, f[1].s, f[1].n, f[2].s, f[2].n, rank);
+        rc = sink(user, lang, f[1].s, f[1].n, "eng", f[2].s, f[2].n, rank);
         if (rc != 0)
             return dpl__dict_sink_failed(rc, s->path, s->line, s->msg, s->msg_cap);
         stats->entries++;

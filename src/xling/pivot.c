@@ -22,6 +22,8 @@
 #define MIN_PART_CHARS 4
 #define MAX_COMPOUND_PARTS 4
 #define MAX_ZHO_WORD_CHARS 8
+/* Shorter spellings meet by chance too often to count as cognates. */
+#define MIN_COGNATE_CHARS 5
 
 struct dpl__pivot {
     const dpl_dict *dict;
@@ -264,8 +266,8 @@ static int split_compound(dpl__pivot *p, const char *lang, const char *w, size_t
 
 /* A word the dictionary lacks: its Latin transliteration, stemmed as English. A name
  * (capitalized) also gets its skeleton, and a place in the term set. */
-static int add_passthrough(dpl__pivot *p, const char *w, size_t len, int name,
-                           dpl__pivot_text *out)
+/* The word's Latin spelling (ASCII letters and digits only) into p->word. */
+static int latin_spelling(dpl__pivot *p, const char *w, size_t len, const char **out)
 {
     const char *latin;
     size_t latin_len;
@@ -276,7 +278,15 @@ static int add_passthrough(dpl__pivot *p, const char *w, size_t len, int name,
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
             DPL_TRY(dpl__buf_putc(&p->word, c));
     }
-    const char *latin_word = p->word.data ? p->word.data : "";
+    *out = p->word.data ? p->word.data : "";
+    return DPL_OK;
+}
+
+static int add_passthrough(dpl__pivot *p, const char *w, size_t len, int name,
+                           dpl__pivot_text *out)
+{
+    const char *latin_word;
+    DPL_TRY(latin_spelling(p, w, len, &latin_word));
     DPL_TRY(add_english(p, latin_word, p->word.len,
                         name ? DPL__PIVOT_SET_WEIGHT : DPL__PIVOT_UNKNOWN_WEIGHT, out));
     if (name)
@@ -292,7 +302,19 @@ static int add_foreign(dpl__pivot *p, const char *lang, const char *w, size_t le
         hit = split_compound(p, lang, w, len, 0, out);
     if (hit < 0)
         return -hit;
-    return hit ? DPL_OK : add_passthrough(p, w, len, name, out);
+    if (!hit)
+        return add_passthrough(p, w, len, name, out);
+    if (out->n_terms == out->first[out->n_tokens])
+        return DPL_OK; /* a function word */
+    /* The spelling too, weakly: cognates and borrowings meet across languages whatever
+     * the dictionaries say (Bulgarian "правителство" and Russian "правительство" are
+     * both "pravitelstvo", Italian "presidente" and French "président" both "presid"),
+     * and a word one dictionary translates still meets its twin that another lacks. */
+    const char *latin_word;
+    DPL_TRY(latin_spelling(p, w, len, &latin_word));
+    if (p->word.len < MIN_COGNATE_CHARS)
+        return DPL_OK;
+    return add_english(p, latin_word, p->word.len, DPL__PIVOT_UNKNOWN_WEIGHT, out);
 }
 
 /* ---- Chinese ------------------------------------------------------------------------ */
