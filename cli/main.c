@@ -640,12 +640,12 @@ static int cmd_dict(int argc, char **argv)
     if (!dict)
         return EXIT_USAGE;
     if (argc - optind == 2) {
-        char lang[16], out[1024];
-        snprintf(lang, sizeof lang, "%s", argv[optind]);
-        rc = dpl_dict_translate(dict, lang, argv[optind + 1], out, sizeof out);
+        char out[1024];
+        rc = dpl_dict_translate(dict, argv[optind], argv[optind + 1], out, sizeof out);
         if (rc == DPL_OK)
             printf("%s\n", *out ? out : "(not in the dictionaries)");
     } else {
+        rc = DPL_OK;
         char paths[8192];
         size_t n = c.n_dicts ? c.n_dicts : dpl_dict_default_paths(paths, sizeof paths);
         if (c.n_dicts)

@@ -394,7 +394,7 @@ DPL_API size_t dpl_dict_entries(const dpl_dict *dict);
 DPL_API int dpl_dict_cached(const dpl_dict *dict);
 /** The languages covered, ISO 639-3 codes separated by spaces ("bul deu fra ..."). */
 DPL_API const char *dpl_dict_languages(const dpl_dict *dict);
-/** Translate one word of `lang` (ISO 639-3) as the cross-lingual pass would: writes its
+/** Translate one word of `lang` (ISO 639-1 or 639-3) as the cross-lingual pass would: writes its
  *  pivot terms with their weights to `out` ("hous 1.00 home 0.50"), "" when the word is
  *  unknown. For inspection and tests; slow (opens a stemmer per call). */
 DPL_API int dpl_dict_translate(const dpl_dict *dict, const char *lang, const char *word,

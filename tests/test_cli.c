@@ -469,6 +469,71 @@ static void test_near_duplicates(void)
 /* SIGINT or SIGTERM in the middle of a run: exit 130, a message that says how far it got, and no
  * output, finished or partial, left behind (outputs are written to temporary files that
  * are renamed only at the end). */
+/* The cross-lingual commands and options with small dictionaries written here, so the
+ * test needs nothing installed; a cache folder of its own keeps it from the user's. */
+static void test_xling(void)
+{
+    puts_file("d.tsv", "deu\tHaus\thouse\ndeu\tgroß\tbig\ndeu\tStadt\tcity\n"
+                       "deu\tder\tthe\ndeu\tdie\tthe\ndeu\tdas\tthe\ndeu\tin\tin\n"
+                       "deu\tist\tis\ndeu\tsteht\tstands\ndeu\talt\told\n"
+                       "a broken line\n");
+    puts_file("en.txt", "The house is big. The house stands in the old city.");
+    puts_file("de.txt", "Das Haus ist groß. Das Haus steht in der alten Stadt.");
+    const char *d = "--dict d.tsv --dict-cache dcache";
+    /* align: two files side by side */
+    CHECK_EQ_INT(run("%s align %s --lang-a en --lang-b de en.txt de.txt > al.txt 2> al.err",
+                     doppel, d), 0);
+    char *al = slurp("al.txt", NULL), *err = slurp("al.err", NULL);
+    CHECK(al && strstr(al, "2 links") && strstr(al, "coverage A 1.000"));
+    CHECK(err && strstr(err, "d.tsv: 1 broken lines skipped")); /* warned, not fatal */
+    free(al);
+    free(err);
+    CHECK_EQ_INT(run("%s align %s en.txt 2>/dev/null", doppel, d), 2);
+    CHECK_EQ_INT(run("%s align %s en.txt missing.txt 2> err.txt", doppel, d), 2);
+    err = slurp("err.txt", NULL);
+    CHECK(err && strstr(err, "missing.txt"));
+    free(err);
+    /* dict: a word's pivot terms, from the compiled cache the second time */
+    CHECK_EQ_INT(run("%s dict %s deu Häuser > w.txt 2>/dev/null", doppel, d), 0);
+    char *w = slurp("w.txt", NULL);
+    CHECK(w && strstr(w, "hous 1.00"));
+    free(w);
+    CHECK_EQ_INT(run("%s dict %s > l.txt 2>/dev/null", doppel, d), 0);
+    char *l = slurp("l.txt", NULL);
+    CHECK(l && strstr(l, "languages: deu") && strstr(l, "compiled cache"));
+    free(l);
+    /* dedupe --xling: the pair, its kind, languages and coverage */
+    puts_file("x.jsonl", "{\"id\":\"en\",\"lang\":\"en\",\"text\":\"The house is big. "
+                         "The house stands in the old city.\"}\n"
+                         "{\"id\":\"de\",\"lang\":\"de\",\"text\":\"Das Haus ist gro\u00df. "
+                         "Das Haus steht in der alten Stadt.\"}\n");
+    CHECK_EQ_INT(run("%s dedupe -q --xling %s -m xm.jsonl -p xp.jsonl --aligned xa.jsonl "
+                     "x.jsonl", doppel, d), 0);
+    char *p = slurp("xp.jsonl", NULL), *m = slurp("xm.jsonl", NULL), *a = slurp("xa.jsonl", NULL);
+    CHECK(p && strstr(p, "\"kind\":\"xling\"") && strstr(p, "\"langs\":[\"eng\",\"deu\"]") &&
+          strstr(p, "\"coverage\":[1.0000,1.0000]"));
+    CHECK(m && strstr(m, "\"status\":\"duplicate\",\"kind\":\"xling\",\"rep\":\"en\""));
+    CHECK(a && strstr(a, "\"a_sentences\":[1],\"b_sentences\":[1]"));
+    free(p);
+    free(m);
+    free(a);
+    /* bad options and dictionaries: exit 2, the file named, no output */
+    CHECK_EQ_INT(run("%s dedupe --aligned a.jsonl x.jsonl 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe --xling --xling-threshold 2 x.jsonl 2>/dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe --xling --dict nope.tsv -m nm.jsonl x.jsonl 2> err.txt",
+                     doppel), 2);
+    err = slurp("err.txt", NULL);
+    CHECK(err && strstr(err, "nope.tsv"));
+    free(err);
+    CHECK(access("nm.jsonl", F_OK) != 0);
+    puts_file("garbage.index", "\x01\x02\x03 not a dictionary");
+    CHECK_EQ_INT(run("%s dedupe --xling --dict garbage.index --dict-cache none x.jsonl "
+                     "2> err.txt", doppel), 2);
+    err = slurp("err.txt", NULL);
+    CHECK(err && strstr(err, "garbage.index"));
+    free(err);
+}
+
 static void test_interrupt(void)
 {
     CHECK_EQ_INT(run("mkdir -p intr && awk 'BEGIN { for (i = 0; i < 400000; i++) printf "
@@ -628,6 +693,7 @@ int main(int argc, char **argv)
     test_accounting_and_determinism();
     test_near_duplicates();
     test_scripts();
+    test_xling();
     test_interrupt();
     if (!check_failed)
         run("cd / && rm -rf '%s'", root);

@@ -746,9 +746,9 @@ static int look(void *user, const char *lang, const char *word, size_t word_len,
 {
     (void)rank;
     lookup *l = user;
+    l->calls++;
     if (strcmp(target, "eng") != 0)
         return DPL_OK;
-    l->calls++;
     int ascii = 1;
     for (size_t i = 0; i < word_len && ascii; i++)
         ascii = (unsigned char)word[i] < 0x80;

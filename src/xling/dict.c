@@ -983,6 +983,9 @@ int dpl_dict_translate(const dpl_dict *dict, const char *lang, const char *word,
     if (!dict || !lang || !word || !out || cap == 0)
         return DPL_EINVAL;
     out[0] = '\0';
+    char code[4];
+    dpl__lang_code(lang, code);
+    lang = code;
     dpl_normalizer *norm = dpl_normalizer_create(NORM_FLAGS);
     dpl__stemmers *st = dpl__stemmers_create();
     const char *n, *stem;

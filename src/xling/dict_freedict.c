@@ -287,12 +287,14 @@ static int emit(freedict *fd, const char *tr, size_t tr_len)
     else
         rc = fd->sink(fd->user, fd->lang, head, fd->head_len, fd->target, tr, tr_len,
                       fd->rank);
-    if (rc == 0 && strcmp(fd->target, "eng") != 0)
+    fd->stats->entries += rc == 0;
+    if (rc == 0 && strcmp(fd->target, "eng") != 0) {
         rc = fd->sink(fd->user, fd->target, tr, tr_len, fd->lang, head, fd->head_len,
                       fd->rank);
+        fd->stats->entries += rc == 0;
+    }
     if (rc != 0)
         return dpl__dict_sink_failed(rc, fd->path, fd->line, fd->msg, fd->msg_cap);
-    fd->stats->entries++;
     return DPL_OK;
 }
 
