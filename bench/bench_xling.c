@@ -323,17 +323,34 @@ static char *join_lines(const ndoc *d, int zho, size_t *starts, size_t *len)
     return out;
 }
 
-/* The lines a byte span [off, off + len) overlaps. */
+/* The lines a byte span [off, off + len) covers: those it holds at least half of. A
+ * sentence the splitter cut differently on one side (a fragment of the line before it,
+ * say) still stands for its line. *first > *last when it covers none. */
 static void lines_of(const size_t *starts, size_t n, size_t off, size_t len, size_t *first,
                      size_t *last)
 {
-    *first = *last = 0;
+    *first = SIZE_MAX;
+    *last = 0;
     for (size_t i = 0; i < n; i++) {
-        if (starts[i] <= off)
-            *first = i;
-        if (starts[i] < off + len)
+        size_t from = starts[i], to = starts[i + 1] - 1; /* the line, without its separator */
+        size_t lo = from > off ? from : off, hi = to < off + len ? to : off + len;
+        if (hi > lo && 2 * (hi - lo) >= to - from) {
+            if (*first == SIZE_MAX)
+                *first = i;
             *last = i;
+        }
     }
+    if (*first != SIZE_MAX)
+        return;
+    /* a fragment of one line: the line that holds most of it */
+    size_t best = 0, most = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t from = starts[i], to = starts[i + 1] - 1;
+        size_t lo = from > off ? from : off, hi = to < off + len ? to : off + len;
+        if (hi > lo && hi - lo > most)
+            most = hi - lo, best = i;
+    }
+    *first = *last = best;
 }
 
 typedef struct link_score {
@@ -343,12 +360,14 @@ typedef struct link_score {
 /* A link (a bead) is right when it joins the same lines on both sides: the truth links
  * line i with line i, so a link of lines 3-4 with lines 3-4 (two lines the sentence
  * splitter could not part, such as a headline without a full stop and the first
- * sentence) is right, and one of line 3 with line 4 is wrong. Recall is the share of the
- * truth's lines inside right links. */
+ * sentence) is right, and one of line 3 with line 4 is wrong. A link stands for the lines
+ * it holds at least half of, or for a fragment of one line that line (lines_of). Recall
+ * is the share of the truth's lines inside right links, each line counted once. */
 static void score_links(const dpl_alignment *al, const size_t *sa, size_t na, const size_t *sb,
                         size_t nb, link_score *ls)
 {
     ls->truth += na < nb ? na : nb;
+    unsigned char seen[MAX_LINES] = {0};
     for (size_t k = 0; k < al->n_links; k++) {
         const dpl_align_link *l = &al->links[k];
         size_t a0, a1, b0, b1;
@@ -357,7 +376,11 @@ static void score_links(const dpl_alignment *al, const size_t *sa, size_t na, co
         ls->predicted++;
         if (a0 == b0 && a1 == b1) {
             ls->correct++;
-            ls->lines += a1 - a0 + 1;
+            for (size_t i = a0; i <= a1 && i < MAX_LINES; i++)
+                ls->lines += !seen[i]++;
+        } else if (getenv("BENCH_XLING_DIAG")) {
+            printf("    wrong link: lines %zu-%zu with %zu-%zu (sentences %zu+%zu, %zu+%zu)\n",
+                   a0, a1, b0, b1, l->a_first, l->a_count, l->b_first, l->b_count);
         }
     }
 }
