@@ -493,9 +493,9 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alig
     return DPL_OK;
 }
 
-/* Rebuild the link list with the small gaps between links filled. A gap at either end of
- * the documents (a headline before the first link) is filled only when it is one sentence
- * on each side; without any link there is nothing to fill between. */
+/* Rebuild the link list with the small gaps between links, or between a link and either
+ * end (a headline and a first paragraph before the first link), filled; without any link
+ * there is nothing to fill. */
 static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
 {
     size_t pa = 0, pb = 0;
@@ -506,8 +506,7 @@ static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
         size_t na = k < al->n_links ? al->links[k].a0 : d->bd.n;
         size_t nb = k < al->n_links ? al->links[k].b0 : d->bd.m;
         size_t ga = na - pa, gb = nb - pb;
-        int inner = k > 0 && k < al->n_links;
-        if (ga && ga == gb && (inner ? ga <= MAX_GAP : ga == 1))
+        if (ga && ga == gb && ga <= MAX_GAP)
             DPL_TRY(fill_gap(d, pa, na, pb, nb, out));
         if (k < al->n_links) {
             DPL_TRY(push_link(out, al->links[k]));
