@@ -529,8 +529,9 @@ static void test_cedict(void)
                  DPL_OK);
     static const char *const want[] = {
         "zho|房子|house|0",     "zho|房子|building|1", "zho|房子|apartment|2",
-        "zho|房子|room|3",      "zho|张|to open up|0", "zho|張|to open up|0",
-        "zho|中|China|0",       "zho|中|Chinese|1",    "zho|了|to understand clearly|0",
+        "zho|房子|room|3",      "zho|张|zhang|0",      "zho|張|zhang|0",
+        "zho|张|to open up|0",  "zho|張|to open up|0", "zho|中|China|0",
+        "zho|中|Chinese|1",     "zho|中|zhong|2",      "zho|了|to understand clearly|0",
         "zho|打|to hit|0",      "zho|打|to beat|1",    "zho|成语|to ruin by overdoing it|0",
         "zho|成語|to ruin by overdoing it|0",          "zho|门|gate|0",
         "zho|門|gate|0",        "zho|门|door|1",       "zho|門|door|1",

@@ -25,7 +25,9 @@
 #include <xxhash.h>
 
 #define DICT_MAGIC "DPLDICT1"
-#define DICT_FORMAT_VERSION 1u
+/* Bumped whenever parsing or building changes what a dictionary compiles to, so that
+ * caches compiled by an older doppel are rebuilt. */
+#define DICT_FORMAT_VERSION 3u
 #define DICT_KEY_SEED 0x64696374ull /* "dict" */
 #define MAX_LANGS 48
 /* A gloss longer than this many content words is an explanation, not a translation. */

@@ -163,6 +163,50 @@ static int row_fields(cedict *ce, json_object *row, json_object **gloss)
                                     json_object_is_type(*gloss, json_type_array));
 }
 
+/* A proper noun (its pinyin capitalized: "Cheng2 du1") is also translated by its pinyin
+ * run together without tones, "chengdu", the way English writes Chinese places and
+ * people; last, so that a gloss ("Trump" for 特朗普) stays the stronger sense. Glosses
+ * of names are often descriptions too long to use ("Chengdu, subprovincial city..."). */
+static int name_spelling(cedict *ce, json_object *row)
+{
+    text py;
+    if (!get_text(json_object_array_get_idx(row, 2), &py) || py.n == 0 || py.n > 64 ||
+        py.s[0] < 'A' || py.s[0] > 'Z')
+        return DPL_OK;
+    char joined[64];
+    size_t n = 0;
+    for (size_t i = 0; i < py.n; i++) {
+        char c = py.s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c >= 'a' && c <= 'z')
+            joined[n++] = c;
+        else if (c != ' ' && (c < '0' || c > '9') && c != ':')
+            return DPL_OK; /* not plain pinyin */
+    }
+    return n >= 3 ? emit(ce, joined, n) : DPL_OK;
+}
+
+/* A name's gloss often describes it ("Donald Trump (1946–), American businessman and
+ * politician..."), too long to be a translation; the name before the first comma or
+ * bracket is one ("Donald Trump"). Only for proper nouns, capitalized. */
+static int name_gloss(cedict *ce, json_object *gloss)
+{
+    text t;
+    if (!get_text(gloss, &t) &&
+        !(json_object_is_type(gloss, json_type_array) &&
+          get_text(json_object_array_get_idx(gloss, 0), &t)))
+        return DPL_OK;
+    size_t n = 0, words = 1;
+    while (n < t.n && t.s[n] != ',' && t.s[n] != '(' && t.s[n] != ';' && t.s[n] != '/')
+        words += t.s[n++] == ' ';
+    while (n > 0 && t.s[n - 1] == ' ')
+        n--, words--;
+    if (n < 2 || words > 3 || t.s[0] < 'A' || t.s[0] > 'Z' || n == t.n || has_cjk(t.s, n))
+        return DPL_OK; /* the whole gloss is short: sense() reads it anyway */
+    return emit(ce, t.s, n);
+}
+
 static int parse_row(cedict *ce, json_object *row)
 {
     json_object *gloss;
@@ -172,14 +216,19 @@ static int parse_row(cedict *ce, json_object *row)
         return DPL_OK;
     }
     ce->rank = 0;
-    text t;
-    if (get_text(gloss, &t))
-        return sense(ce, t.s, t.n);
-    size_t n = json_object_array_length(gloss);
-    for (size_t i = 0; i < n; i++)
-        if (get_text(json_object_array_get_idx(gloss, i), &t))
-            DPL_TRY(sense(ce, t.s, t.n));
-    return DPL_OK;
+    text t, py;
+    if (get_text(json_object_array_get_idx(row, 2), &py) && py.n && py.s[0] >= 'A' &&
+        py.s[0] <= 'Z')
+        DPL_TRY(name_gloss(ce, gloss));
+    if (get_text(gloss, &t)) {
+        DPL_TRY(sense(ce, t.s, t.n));
+    } else {
+        size_t n = json_object_array_length(gloss);
+        for (size_t i = 0; i < n; i++)
+            if (get_text(json_object_array_get_idx(gloss, i), &t))
+                DPL_TRY(sense(ce, t.s, t.n));
+    }
+    return name_spelling(ce, row);
 }
 
 /* ---- the JSON around the rows -------------------------------------------------------
