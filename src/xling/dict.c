@@ -27,7 +27,7 @@
 #define DICT_MAGIC "DPLDICT1"
 /* Bumped whenever parsing or building changes what a dictionary compiles to, so that
  * caches compiled by an older doppel are rebuilt. */
-#define DICT_FORMAT_VERSION 3u
+#define DICT_FORMAT_VERSION 5u
 #define DICT_KEY_SEED 0x64696374ull /* "dict" */
 #define MAX_LANGS 48
 /* A gloss longer than this many content words is an explanation, not a translation. */
@@ -378,7 +378,10 @@ static int compare_weight_desc(const void *pa, const void *pb)
  * to 1. Leaves the merged triples at the front; returns their count and the key count. */
 static size_t merge_triples(builder *b, size_t *n_keys)
 {
-    qsort(b->triples, b->n_triples, sizeof *b->triples, compare_triple);
+    /* No triples at all (a pair without English whose bridges all failed) leaves the
+     * array NULL, which qsort must not be given even for 0 items. */
+    if (b->n_triples > 1)
+        qsort(b->triples, b->n_triples, sizeof *b->triples, compare_triple);
     size_t out = 0, keys = 0;
     for (size_t i = 0; i < b->n_triples;) {
         size_t group = out;

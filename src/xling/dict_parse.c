@@ -227,8 +227,8 @@ int dpl__dict_stream_get(dpl__dict_stream *s, uint64_t off, uint64_t len, const 
         /* Keep the window small: what lies before `off` is never asked for again. */
         if (rel >= s->win.len && s->win.len > 0)
             drop(s, s->win.len);
-        else if (rel >= STREAM_CHUNK && rel >= s->win.len / 2)
-            drop(s, (size_t)rel);
+        else if (rel >= STREAM_CHUNK && rel < s->win.len && rel >= s->win.len / 2)
+            drop(s, (size_t)rel); /* only bytes the window holds: an empty one must fill */
         rel = off - s->base;
         if (len <= s->win.len && rel <= s->win.len - len) {
             *p = s->win.data + rel;
