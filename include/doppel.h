@@ -418,7 +418,10 @@ typedef struct dpl_alignment {
     const dpl_align_link *links; /**< in document order; valid until the next call */
     size_t n_links;
     size_t sentences_a, sentences_b;
-    double coverage_a, coverage_b; /**< share of each side's characters in links */
+    double coverage_a, coverage_b; /**< share of each side's characters in links found
+                                        by words (or small equal gaps between such
+                                        links); links of wider gaps, placed by length
+                                        alone, are listed but not counted */
     double score;                  /**< the mean of the two coverages */
     char lang_a[4], lang_b[4];     /**< ISO 639-3, as given or detected */
 } dpl_alignment;

@@ -437,38 +437,47 @@ static int trace(dp *d, dpl__alignment *al)
 #define GAP_WEIGHT_LENGTH 0.6
 #define GAP_THRESHOLD 0.3
 #define GAP_MIN_OVERLAP 0.08
+/* Wider or uneven gaps are aligned too, by length as much as by words, for the links a
+ * user sees (`--aligned`, dpl_align()); they do not count in the coverage that decides
+ * whether two documents are translations. */
+#define MAX_LOOSE_GAP 8
 
-static double gap_gain(const dp *d, range ra, range rb)
+enum { FILL_STRICT = 1, FILL_LOOSE = 2 }; /* dpl__link.filled */
+
+static double gap_gain(const dp *d, range ra, range rb, int mode)
 {
     match_count ma = count_matches(ra, rb), mb = count_matches(rb, ra);
     double tokens = ma.tokens + mb.tokens;
     double overlap = tokens > 0 ? (ma.matched + mb.matched) / tokens : 0.0;
-    if (overlap < GAP_MIN_OVERLAP)
+    if (mode == FILL_STRICT && overlap < GAP_MIN_OVERLAP)
         return -1.0; /* no shared word at all: order and length alone are not enough */
     return overlap + GAP_WEIGHT_LENGTH * length_probability(range_chars(ra), range_chars(rb),
                                                             d->ratio) - GAP_THRESHOLD;
 }
 
-/* Exhaustive DP over a gap of at most MAX_GAP x MAX_GAP sentences; appends its links. */
-static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alignment *al)
+/* Exhaustive DP over a gap of at most MAX_LOOSE_GAP sentences a side; appends its links.
+ * Strict filling links one to one only: a merge inside a gap would link two sentences on
+ * the strength of one weak match. */
+static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, int mode,
+                    dpl__alignment *al)
 {
     size_t ga = a1 - a0, gb = b1 - b0;
-    double best[MAX_GAP + 1][MAX_GAP + 1];
-    uint8_t how[MAX_GAP + 1][MAX_GAP + 1];
-    /* one-to-one only: a merge inside a gap would link two sentences on the strength of
-     * one weak match */
-    static const size_t steps[][2] = {{1, 0}, {0, 1}, {1, 1}};
+    double best[MAX_LOOSE_GAP + 1][MAX_LOOSE_GAP + 1];
+    uint8_t how[MAX_LOOSE_GAP + 1][MAX_LOOSE_GAP + 1];
+    static const size_t steps[][2] = {{1, 0}, {0, 1}, {1, 1}, {2, 1}, {1, 2}};
+    uint8_t n_steps = mode == FILL_STRICT ? 3 : 5;
     for (size_t i = 0; i <= ga; i++) {
         for (size_t j = 0; j <= gb; j++) {
             best[i][j] = i || j ? -1e9 : 0;
-            for (uint8_t k = 0; k < 3; k++) {
+            for (uint8_t k = 0; k < n_steps; k++) {
                 size_t di = steps[k][0], dj = steps[k][1];
                 if (i < di || j < dj)
                     continue;
                 double g = best[i - di][j - dj];
                 if (di && dj)
                     g += gap_gain(d, (range){d->a, a0 + i - di, a0 + i},
-                                  (range){d->b, b0 + j - dj, b0 + j});
+                                  (range){d->b, b0 + j - dj, b0 + j}, mode) -
+                         (di + dj > 2 ? MERGE_PENALTY : 0.0);
                 if (g > best[i][j]) {
                     best[i][j] = g;
                     how[i][j] = k;
@@ -476,14 +485,15 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, dpl__alig
             }
         }
     }
-    dpl__link found[2 * MAX_GAP];
+    dpl__link found[2 * MAX_LOOSE_GAP];
     size_t n = 0;
     for (size_t i = ga, j = gb; i || j;) {
         size_t di = steps[how[i][j]][0], dj = steps[how[i][j]][1];
         if (di && dj) {
             range ra = {d->a, a0 + i - di, a0 + i}, rb = {d->b, b0 + j - dj, b0 + j};
             found[n++] = (dpl__link){(uint32_t)ra.s0, (uint32_t)ra.s1, (uint32_t)rb.s0,
-                                     (uint32_t)rb.s1, similarity(ra, rb, d->ratio), 1};
+                                     (uint32_t)rb.s1, similarity(ra, rb, d->ratio),
+                                     (uint8_t)mode};
         }
         i -= di;
         j -= dj;
@@ -507,7 +517,9 @@ static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
         size_t nb = k < al->n_links ? al->links[k].b0 : d->bd.m;
         size_t ga = na - pa, gb = nb - pb;
         if (ga && ga == gb && ga <= MAX_GAP)
-            DPL_TRY(fill_gap(d, pa, na, pb, nb, out));
+            DPL_TRY(fill_gap(d, pa, na, pb, nb, FILL_STRICT, out));
+        else if (ga && gb && ga <= MAX_LOOSE_GAP && gb <= MAX_LOOSE_GAP)
+            DPL_TRY(fill_gap(d, pa, na, pb, nb, FILL_LOOSE, out));
         if (k < al->n_links) {
             DPL_TRY(push_link(out, al->links[k]));
             pa = al->links[k].a1;
@@ -523,6 +535,8 @@ static void coverage(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alig
     size_t total_b = range_chars((range){b, 0, b->n_sents});
     size_t linked_a = 0, linked_b = 0;
     for (size_t k = 0; k < al->n_links; k++) {
+        if (al->links[k].filled == FILL_LOOSE)
+            continue;
         linked_a += range_chars((range){a, al->links[k].a0, al->links[k].a1});
         linked_b += range_chars((range){b, al->links[k].b0, al->links[k].b1});
     }

@@ -43,13 +43,15 @@ int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char 
 typedef struct dpl__link {
     uint32_t a0, a1, b0, b1;
     float score;    /* the link's similarity, 0..1 */
-    uint8_t filled; /* 1: found by filling a small gap between links, not by words */
+    uint8_t filled; /* 0: found by words; 1: a small equal gap between links filled;
+                       2: a wider gap filled by length (shown, not counted in coverage) */
 } dpl__link;
 
 typedef struct dpl__alignment {
     dpl__link *links; /* only the links that pair sentences (no 1-0, 0-1) */
     size_t n_links, cap_links;
-    double coverage_a, coverage_b; /* share of each side's characters in links */
+    double coverage_a, coverage_b; /* share of each side's characters in links (but
+                                      those of kind 2, see dpl__link.filled) */
     double score;                  /* the mean of the two coverages */
     /* DP scratch */
     float *gain;
