@@ -63,7 +63,8 @@ static const char usage_text[] =
     "                          documents averages at least F (default 0.8)\n"
     "      --aligned FILE      write the aligned sentence pairs as JSONL\n"
     "\n"
-    "doppel align prints the sentence alignment of two text files side by side;\n"
+    "doppel align prints the sentence alignment of two documents side by side: text\n"
+    "files, or CORPUS.jsonl#ID for a record of a JSONL file;\n"
     "doppel dict lists the dictionaries found, or translates WORD of LANG to the pivot.\n"
     "\n";
 
@@ -598,6 +599,54 @@ static void print_alignment(const dpl_alignment *al, const char *a, const char *
     }
 }
 
+/* One side of `doppel align`: a text file, or "CORPUS.jsonl#ID" for one record of a
+ * JSONL file (its "lang" field gives the language unless --lang-a/-b does). */
+typedef struct side {
+    char *text;
+    size_t len;
+    char lang[16];
+} side;
+
+static int read_record(const cli *c, const char *path, const char *id, side *out)
+{
+    dpl_reader *r = dpl_reader_create(&c->opts.reader);
+    int rc = r ? dpl_reader_add(r, path) : DPL_ENOMEM;
+    dpl_record rec;
+    while (rc == DPL_OK && (rc = dpl_reader_next(r, &rec)) == DPL_OK) {
+        if (rec.error || strcmp(rec.id, id) != 0)
+            continue;
+        out->text = malloc(rec.text_len + 1);
+        if (!out->text) {
+            rc = DPL_ENOMEM;
+            break;
+        }
+        memcpy(out->text, rec.text, rec.text_len + 1);
+        out->len = rec.text_len;
+        snprintf(out->lang, sizeof out->lang, "%s", rec.lang ? rec.lang : "");
+        break;
+    }
+    dpl_reader_free(r);
+    if (rc == DPL_EEOF)
+        fprintf(stderr, "doppel: %s: no record with id \"%s\"\n", path, id);
+    else if (rc != DPL_OK)
+        fprintf(stderr, "doppel: %s: %s\n", path, dpl_strerror(rc));
+    return rc == DPL_OK ? 0 : -1;
+}
+
+static int read_side(const cli *c, const char *arg, side *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *hash = strrchr(arg, '#');
+    if (hash && access(arg, F_OK) != 0) {
+        char *path = strndup(arg, (size_t)(hash - arg));
+        int rc = path ? read_record(c, path, hash + 1, out) : -1;
+        free(path);
+        return rc;
+    }
+    out->text = read_file(arg, &out->len);
+    return out->text ? 0 : -1;
+}
+
 static int cmd_align(int argc, char **argv)
 {
     cli c;
@@ -606,24 +655,24 @@ static int cmd_align(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (argc - optind != 2)
-        return usage_error("%s", "align needs two files, A and B");
-    size_t a_len = 0, b_len = 0;
-    char *a = read_file(argv[optind], &a_len);
-    char *b = a ? read_file(argv[optind + 1], &b_len) : NULL;
-    dpl_dict *dict = b ? load_dicts(&c) : NULL;
+        return usage_error("%s", "align needs two documents, A and B");
+    side a, b;
+    int ok = read_side(&c, argv[optind], &a) == 0 && read_side(&c, argv[optind + 1], &b) == 0;
+    dpl_dict *dict = ok ? load_dicts(&c) : NULL;
     dpl_aligner *w = NULL;
     dpl_alignment al;
     rc = dict ? dpl_aligner_create(dict, &w) : DPL_EINVAL;
     if (rc == DPL_OK)
-        rc = dpl_align(w, c.lang_a, a, a_len, c.lang_b, b, b_len, &al);
+        rc = dpl_align(w, c.lang_a ? c.lang_a : a.lang, a.text, a.len,
+                       c.lang_b ? c.lang_b : b.lang, b.text, b.len, &al);
     if (rc == DPL_OK)
-        print_alignment(&al, a, b);
+        print_alignment(&al, a.text, b.text);
     else if (dict)
         fprintf(stderr, "doppel: cannot align: %s\n", dpl_strerror(rc));
     dpl_aligner_free(w);
     dpl_dict_free(dict);
-    free(a);
-    free(b);
+    free(a.text);
+    free(b.text);
     return rc == DPL_OK ? 0 : EXIT_USAGE;
 }
 

@@ -22,3 +22,14 @@ echo "Eleven scripts (corpora/scripts): pairs across scripts need transliteratio
 grep -E 'latinica|fanti' "$out/scripts-pairs.jsonl" || true
 ./build/doppel dedupe -q --no-translit --pairs "$out/scripts-pairs-plain.jsonl" corpora/scripts
 echo "with --no-translit: $(grep -cE 'latinica|fanti' "$out/scripts-pairs-plain.jsonl" || true) such pairs"
+echo
+echo "Translations (corpora/xling: 58 news articles in 8 languages, 15 of them other"
+echo "agencies' reports of the same events, which must not pair):"
+./build/doppel dedupe --xling --pairs "$out/xling-pairs.jsonl" --aligned "$out/xling-aligned.jsonl" \
+  corpora/xling/xling.jsonl
+head -n 5 "$out/xling-pairs.jsonl"
+echo "... $(wc -l < "$out/xling-pairs.jsonl") translation pairs in $out/xling-pairs.jsonl;"
+echo "aligned sentences (a parallel corpus): $out/xling-aligned.jsonl"
+echo
+echo "One pair side by side (doppel align):"
+./build/doppel align 'corpora/xling/xling.jsonl#flood/deu-orig' 'corpora/xling/xling.jsonl#flood/eng-tr'

@@ -489,6 +489,20 @@ static void test_xling(void)
     free(al);
     free(err);
     CHECK_EQ_INT(run("%s align %s en.txt 2>/dev/null", doppel, d), 2);
+    /* a record of a JSONL file, its language from its "lang" field */
+    puts_file("two.jsonl", "{\"id\":\"e\",\"lang\":\"en\",\"text\":\"The house is big. The "
+                           "house stands in the old city.\"}\n"
+                           "{\"id\":\"d\",\"lang\":\"de\",\"text\":\"Das Haus ist gro\u00df. "
+                           "Das Haus steht in der alten Stadt.\"}\n");
+    CHECK_EQ_INT(run("%s align %s 'two.jsonl#e' 'two.jsonl#d' > al2.txt 2>/dev/null", doppel, d),
+                 0);
+    al = slurp("al2.txt", NULL);
+    CHECK(al && strstr(al, "A eng") && strstr(al, "B deu") && strstr(al, "2 links"));
+    free(al);
+    CHECK_EQ_INT(run("%s align %s 'two.jsonl#zz' 'two.jsonl#d' 2> err.txt", doppel, d), 2);
+    err = slurp("err.txt", NULL);
+    CHECK(err && strstr(err, "no record with id \"zz\""));
+    free(err);
     CHECK_EQ_INT(run("%s align %s en.txt missing.txt 2> err.txt", doppel, d), 2);
     err = slurp("err.txt", NULL);
     CHECK(err && strstr(err, "missing.txt"));
