@@ -268,6 +268,20 @@ static void test_sentences(void)
         CHECK(strncmp(text + spans[1].offset, "He left!", spans[1].len) == 0);
         CHECK(strncmp(text + spans[2].offset, "New line without stop", spans[2].len) == 0);
     }
+    /* a German ordinal date is not the end of a sentence */
+    const char *deu = "Am 5. Januar stieg der Fluss. Im Jahr 2019. Dann fiel er.";
+    CHECK_EQ_INT(dpl__sentences(s, "deu", deu, strlen(deu), &spans, &cap, &n), DPL_OK);
+    CHECK_EQ_INT(n, 3);
+    if (n == 3)
+        CHECK_EQ_INT(spans[0].len, strlen("Am 5. Januar stieg der Fluss."));
+    /* German and French opening quotes after a full stop start a sentence */
+    const char *quoted = "Er sagte es. „Das ist gut“, sagte er. Il a parlé. « Le pont », dit-il.";
+    CHECK_EQ_INT(dpl__sentences(s, "deu", quoted, strlen(quoted), &spans, &cap, &n), DPL_OK);
+    CHECK_EQ_INT(n, 4);
+    if (n == 4) {
+        CHECK(strncmp(quoted + spans[1].offset, "„Das ist gut“, sagte er.", spans[1].len) == 0);
+        CHECK(strncmp(quoted + spans[3].offset, "« Le pont », dit-il.", spans[3].len) == 0);
+    }
     const char *zho = "今天下雨。明天晴天！";
     CHECK_EQ_INT(dpl__sentences(s, "zho", zho, strlen(zho), &spans, &cap, &n), DPL_OK);
     CHECK_EQ_INT(n, 2);

@@ -151,6 +151,123 @@ static int split_piece(dpl__sentencer *s, UBreakIterator *bi, const char *text, 
     return DPL_OK;
 }
 
+/* Languages that write ordinal numbers with a full stop ("am 5. Januar", "5. ledna"). */
+static int has_ordinal_dot(const char *lang)
+{
+    static const char *const langs[] = {"deu", "dan", "nor", "nob", "nno", "fin", "est",
+                                        "ces", "slk", "slv", "hrv", "srp", "bos", "pol",
+                                        "hun", "tur", "isl", "lav", "lit"};
+    for (size_t i = 0; i < sizeof langs / sizeof *langs; i++)
+        if (strcmp(langs[i], lang) == 0)
+            return 1;
+    return 0;
+}
+
+/* A span ending in a one- or two-digit number and its full stop: in those languages an
+ * ordinal (a day of the month, a rank), not the end of a sentence, which ICU's rules do
+ * not know. */
+static int ends_in_ordinal(const char *text, const dpl__span *sp)
+{
+    size_t end = sp->offset + sp->len;
+    if (sp->len < 2 || text[end - 1] != '.')
+        return 0;
+    size_t digits = 0;
+    while (digits < sp->len - 1 && text[end - 2 - digits] >= '0' &&
+           text[end - 2 - digits] <= '9')
+        digits++;
+    return digits >= 1 && digits <= 2 &&
+           (digits + 1 == sp->len || text[end - 2 - digits] == ' ');
+}
+
+/* Join each span that ends in an ordinal with the next one, when on the same line. */
+static void join_ordinals(const char *text, dpl__span *spans, size_t *count)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < *count; i++) {
+        if (out > 0 && ends_in_ordinal(text, &spans[out - 1]) &&
+            !memchr(text + spans[out - 1].offset + spans[out - 1].len, '\n',
+                    spans[i].offset - (spans[out - 1].offset + spans[out - 1].len))) {
+            spans[out - 1].len = spans[i].offset + spans[i].len - spans[out - 1].offset;
+            continue;
+        }
+        spans[out++] = spans[i];
+    }
+    *count = out;
+}
+
+/* The opening quotes ICU's rules read as closing ones: German and Bulgarian „ (U+201E),
+ * ‚ (U+201A), and French «, ‹ (U+00AB, U+2039). Returns the length of the quote at p. */
+static size_t opening_quote(const unsigned char *p, size_t left)
+{
+    if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80 &&
+        (p[2] == 0x9E || p[2] == 0x9A || p[2] == 0xB9))
+        return 3;
+    if (left >= 2 && p[0] == 0xC2 && p[1] == 0xAB)
+        return 2;
+    return 0;
+}
+
+static int is_upper_start(const unsigned char *p, size_t left)
+{
+    if (left == 0)
+        return 0;
+    if (p[0] >= 'A' && p[0] <= 'Z')
+        return 1;
+    /* Latin-1 capitals, Greek and Cyrillic capitals: enough for the languages that write
+     * these quotes */
+    if (left >= 2 && p[0] == 0xC3 && p[1] >= 0x80 && p[1] <= 0x9E)
+        return 1;
+    if (left >= 2 && ((p[0] == 0xD0 && p[1] >= 0x80 && p[1] <= 0xAF) ||
+                      (p[0] == 0xCE && p[1] >= 0x91 && p[1] <= 0xA9)))
+        return 1;
+    return 0;
+}
+
+/* Where a sentence ends before such a quote: a full stop, question or exclamation mark,
+ * spaces, the quote, an optional space (French), a capital. 0 when none. */
+static size_t quote_cut(const char *text, size_t from, size_t to)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = from; i + 2 < to; i++) {
+        if (t[i] != '.' && t[i] != '!' && t[i] != '?')
+            continue;
+        size_t j = i + 1;
+        if (j >= to || t[j] != ' ')
+            continue;
+        while (j < to && t[j] == ' ')
+            j++;
+        size_t q = opening_quote(t + j, to - j);
+        if (!q)
+            continue;
+        size_t k = j + q;
+        if (k < to && t[k] == ' ')
+            k++;
+        if (is_upper_start(t + k, to - k))
+            return j;
+    }
+    return 0;
+}
+
+/* Cut spans at the sentence ends quote_cut() finds. */
+static int split_quotes(const char *text, dpl__span **spans, size_t *cap, size_t *count)
+{
+    for (size_t i = 0; i < *count; i++) {
+        dpl__span sp = (*spans)[i];
+        size_t cut = quote_cut(text, sp.offset, sp.offset + sp.len);
+        if (!cut)
+            continue;
+        DPL_TRY(dpl__grow((void **)spans, cap, *count + 1, sizeof **spans));
+        memmove(*spans + i + 2, *spans + i + 1, (*count - i - 1) * sizeof **spans);
+        (*count)++;
+        size_t end = sp.offset + sp.len, first_end = cut;
+        while (first_end > sp.offset && text[first_end - 1] == ' ')
+            first_end--;
+        (*spans)[i] = (dpl__span){sp.offset, first_end - sp.offset};
+        (*spans)[i + 1] = (dpl__span){cut, end - cut};
+    }
+    return DPL_OK;
+}
+
 int dpl__sentences(dpl__sentencer *s, const char *lang, const char *text, size_t len,
                    dpl__span **spans, size_t *cap, size_t *count)
 {
@@ -170,5 +287,8 @@ int dpl__sentences(dpl__sentencer *s, const char *lang, const char *text, size_t
         DPL_TRY(split_piece(s, bi, text, at, piece, spans, cap, count));
         at += piece;
     }
+    DPL_TRY(split_quotes(text, spans, cap, count));
+    if (has_ordinal_dot(lang))
+        join_ordinals(text, *spans, count);
     return DPL_OK;
 }
