@@ -275,11 +275,11 @@ static void test_sentences(void)
     if (n == 3)
         CHECK_EQ_INT(spans[0].len, strlen("Am 5. Januar stieg der Fluss."));
     /* German and French opening quotes after a full stop start a sentence */
-    const char *quoted = "Er sagte es. „Das ist gut“, sagte er. Il a parlé. « Le pont », dit-il.";
+    const char *quoted = "Er sagte es. „Das ist gut“, sagte Anna. Il a parlé. « Le pont », dit-il.";
     CHECK_EQ_INT(dpl__sentences(s, "deu", quoted, strlen(quoted), &spans, &cap, &n), DPL_OK);
     CHECK_EQ_INT(n, 4);
     if (n == 4) {
-        CHECK(strncmp(quoted + spans[1].offset, "„Das ist gut“, sagte er.", spans[1].len) == 0);
+        CHECK(strncmp(quoted + spans[1].offset, "„Das ist gut“, sagte Anna.", spans[1].len) == 0);
         CHECK(strncmp(quoted + spans[3].offset, "« Le pont », dit-il.", spans[3].len) == 0);
     }
     const char *zho = "今天下雨。明天晴天！";
