@@ -443,6 +443,7 @@ static int trace(dp *d, dpl__alignment *al)
 #define MAX_LOOSE_GAP 8
 
 enum { FILL_STRICT = 1, FILL_LOOSE = 2 }; /* dpl__link.filled */
+#define LOOSE_SKIP_COST 0.15
 
 static double gap_gain(const dp *d, range ra, range rb, int mode)
 {
@@ -478,6 +479,9 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, int mode,
                     g += gap_gain(d, (range){d->a, a0 + i - di, a0 + i},
                                   (range){d->b, b0 + j - dj, b0 + j}, mode) -
                          (di + dj > 2 ? MERGE_PENALTY : 0.0);
+                else if (mode == FILL_LOOSE)
+                    g -= LOOSE_SKIP_COST; /* between links, a sentence is most likely
+                                             translated somewhere next to it */
                 if (g > best[i][j]) {
                     best[i][j] = g;
                     how[i][j] = k;
