@@ -656,7 +656,7 @@ static int cmd_align(int argc, char **argv)
         return rc;
     if (argc - optind != 2)
         return usage_error("%s", "align needs two documents, A and B");
-    side a, b;
+    side a = {0}, b = {0};
     int ok = read_side(&c, argv[optind], &a) == 0 && read_side(&c, argv[optind + 1], &b) == 0;
     dpl_dict *dict = ok ? load_dicts(&c) : NULL;
     dpl_aligner *w = NULL;
