@@ -11,7 +11,11 @@ packages=(cmake make gcc g++ pkg-config gzip
           trans-de-en dict-freedict-deu-eng dict-freedict-eng-deu dict-freedict-fra-eng
           dict-freedict-eng-fra dict-freedict-spa-eng dict-freedict-eng-spa
           dict-freedict-ita-eng dict-freedict-eng-ita dict-freedict-eng-bul
-          dict-freedict-eng-rus mueller7-dict)
+          dict-freedict-eng-rus mueller7-dict
+          dict-freedict-deu-spa dict-freedict-spa-deu dict-freedict-deu-fra
+          dict-freedict-fra-deu dict-freedict-deu-ita dict-freedict-ita-deu
+          dict-freedict-deu-bul dict-freedict-deu-rus dict-freedict-fra-ita
+          dict-freedict-fra-spa dict-freedict-ita-spa)
 if [ "${1:-}" = "--test" ]; then
   packages+=(valgrind)
 fi
