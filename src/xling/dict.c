@@ -560,12 +560,19 @@ static int attach(dpl_dict *d)
     d->stem_off = (const uint32_t *)(blob + off_soff);
     d->stem_chars = blob + off_chars;
     d->warnings = blob + off_warn;
-    /* Every run must lie inside the arrays: a checksum collision must not crash us. */
+    /* Every run must lie inside the arrays, and the table must keep an empty slot (a
+     * lookup stops at one): a checksum collision must neither crash nor hang us. */
+    size_t empty = 0;
     for (size_t i = 0; i < h->table_size; i++) {
         const dict_slot *s = &d->table[i];
+        empty += s->key == 0;
         if (s->key && ((uint64_t)s->first + s->count > h->n_terms))
             return DPL_ECORRUPT;
     }
+    if (empty == 0)
+        return DPL_ECORRUPT;
+    if (d->warnings[h->warn_bytes] != '\0') /* read as a C string: its NUL must be inside */
+        return DPL_ECORRUPT;
     for (size_t i = 0; i < h->n_terms; i++)
         if (d->terms[i] >= h->n_stems)
             return DPL_ECORRUPT;

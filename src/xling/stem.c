@@ -7,16 +7,29 @@
 #include <hunspell/hunspell.h>
 #include <libstemmer.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MAX_LANGS 64
 
+/* Hunspell takes microseconds a word (it tries every affix rule), a hundred times
+ * Snowball: its answers, already cut to the prefix, are kept in a direct-mapped cache. */
+#define HUN_CACHE_SLOTS ((size_t)1 << 15)
+#define HUN_CACHE_BYTES 24 /* DPL__STEM_PREFIX_CHARS characters of up to 4 bytes */
+
+typedef struct hun_entry {
+    uint64_t key; /* hash of the word; 0: empty */
+    uint8_t len;
+    char stem[HUN_CACHE_BYTES];
+} hun_entry;
+
 typedef struct lang_stemmer {
     char lang[4];
     struct sb_stemmer *sb; /* NULL: no Snowball algorithm */
     Hunhandle *hun;        /* when sb is NULL: hunspell, or NULL: truncate */
+    hun_entry *cache;      /* with hun: allocated on first use */
 } lang_stemmer;
 
 struct dpl__stemmers {
@@ -72,6 +85,7 @@ void dpl__stemmers_free(dpl__stemmers *st)
         sb_stemmer_delete(st->langs[i].sb);
         if (st->langs[i].hun)
             Hunspell_destroy(st->langs[i].hun);
+        free(st->langs[i].cache);
     }
     dpl__buf_free(&st->lemma);
     free(st);
@@ -85,7 +99,7 @@ int dpl__stem_has_snowball(const char *lang)
 }
 
 /* The stemmers of `lang`, opened on first use; NULL when there are none (truncate). */
-static const lang_stemmer *find_stemmer(dpl__stemmers *st, const char *lang)
+static lang_stemmer *find_stemmer(dpl__stemmers *st, const char *lang)
 {
     for (size_t i = 0; i < st->count; i++)
         if (strcmp(st->langs[i].lang, lang) == 0)
@@ -142,6 +156,45 @@ static size_t prefix_bytes(const char *word, size_t len, size_t chars)
     return i;
 }
 
+static uint64_t word_hash(const char *word, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)word[i]) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
+/* Without Snowball: hunspell's lemma when it has one (through the cache), else the word,
+ * cut to a prefix: inflection is gone, and the truncation still joins derived forms as a
+ * stemmer would. */
+static int lemma_prefix(dpl__stemmers *st, lang_stemmer *ls, const char *word, size_t len,
+                        const char **out, size_t *out_len)
+{
+    if (!ls || !ls->hun) {
+        *out_len = prefix_bytes(word, len, DPL__STEM_PREFIX_CHARS);
+        return DPL_OK;
+    }
+    if (!ls->cache && !(ls->cache = calloc(HUN_CACHE_SLOTS, sizeof *ls->cache)))
+        return DPL_ENOMEM;
+    uint64_t key = word_hash(word, len);
+    hun_entry *e = &ls->cache[key & (HUN_CACHE_SLOTS - 1)];
+    if (e->key == key) {
+        *out = e->stem;
+        *out_len = e->len;
+        return DPL_OK;
+    }
+    int rc = DPL_OK;
+    if (!hunspell_stem(st, ls->hun, word, len, out, out_len, &rc) && rc != DPL_OK)
+        return rc;
+    *out_len = prefix_bytes(*out, *out_len, DPL__STEM_PREFIX_CHARS);
+    if (*out_len <= HUN_CACHE_BYTES) {
+        e->key = key;
+        e->len = (uint8_t)*out_len;
+        memcpy(e->stem, *out, *out_len);
+    }
+    return DPL_OK;
+}
+
 int dpl__stem(dpl__stemmers *st, const char *lang, const char *word, size_t len,
               const char **out, size_t *out_len)
 {
@@ -149,19 +202,10 @@ int dpl__stem(dpl__stemmers *st, const char *lang, const char *word, size_t len,
     *out_len = len;
     if (is_unspaced_language(lang))
         return DPL_OK;
-    const lang_stemmer *ls = find_stemmer(st, lang);
+    lang_stemmer *ls = find_stemmer(st, lang);
     struct sb_stemmer *sb = ls ? ls->sb : NULL;
-    if (!sb) {
-        int rc;
-        rc = DPL_OK;
-        if (ls && ls->hun && !hunspell_stem(st, ls->hun, word, len, out, out_len, &rc) &&
-            rc != DPL_OK)
-            return rc;
-        /* the lemma (or the word) cut to a prefix: inflection is gone, and the
-         * truncation still joins derived forms as a stemmer would */
-        *out_len = prefix_bytes(*out, *out_len, DPL__STEM_PREFIX_CHARS);
-        return DPL_OK;
-    }
+    if (!sb)
+        return lemma_prefix(st, ls, word, len, out, out_len);
     if (len > 1000)
         return DPL_OK; /* not a word; spare Snowball the work */
     const sb_symbol *s = sb_stemmer_stem(sb, (const sb_symbol *)word, (int)len);

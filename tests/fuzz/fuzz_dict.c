@@ -63,6 +63,14 @@ static unsigned take(cursor *c)
     return *c->p++;
 }
 
+/* Two bytes, little-endian (two take() calls in one expression would run in either
+ * order). */
+static size_t take16(cursor *c)
+{
+    size_t lo = take(c);
+    return lo | (size_t)take(c) << 8;
+}
+
 /* ---- files ---------------------------------------------------------------------------- */
 
 static void write_file(const char *path, const void *data, size_t len, int gzip)
@@ -286,7 +294,8 @@ static int find_cache_file(const char *dir, char *out, size_t cap)
     int found = 0;
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (strncmp(e->d_name, "dict-", 5) == 0 && n > 4 && strcmp(e->d_name + n - 4, ".bin") == 0) {
+        if (strncmp(e->d_name, "dict-", 5) == 0 && n > 4 &&
+            strcmp(e->d_name + n - 4, ".bin") == 0) {
             snprintf(out, cap, "%s/%s", dir, e->d_name);
             found++;
         }
@@ -333,13 +342,13 @@ static int corrupt_cache(const char *path, cursor *recipe)
           "the cache's checksum is not where CACHE_CHECKSUM_AT says");
     unsigned how = take(recipe);
     for (unsigned p = 0; p < (how & 7); p++) {
-        size_t off = (take(recipe) | take(recipe) << 8) % len;
+        size_t off = take16(recipe) % len;
         size_t n = (take(recipe) & 15) + 1;
         for (size_t i = 0; i < n && off + i < len; i++)
             blob[off + i] = (unsigned char)take(recipe);
     }
     if (how & 8)
-        len = (take(recipe) | take(recipe) << 8) % len;
+        len = take16(recipe) % len;
     int fix = (how & 16) && len > CACHE_CHECKSUM_AT + 8;
     if (fix) {
         uint64_t sum = checksum_of(blob, len);
@@ -393,13 +402,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (corrupt) { /* the recipe comes first; skip it to find the file */
         unsigned how = take(&in);
         for (unsigned p = 0; p < (how & 7); p++) {
-            take(&in), take(&in);
+            take16(&in);
             unsigned n = (take(&in) & 15) + 1;
             for (unsigned i = 0; i < n; i++)
                 take(&in);
         }
         if (how & 8)
-            take(&in), take(&in);
+            take16(&in);
     }
 
     const char *tmp = getenv("TMPDIR");
@@ -414,8 +423,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         snprintf(file, sizeof file, "%s/%s.index", dir, names[PICK_FREEDICT][name]);
         write_file(file, in.p, index_len, 0);
         if (sep) {
-            snprintf(dict_file, sizeof dict_file, "%s/%s.dict%s", dir, names[PICK_FREEDICT][name],
-                     gzip ? ".dz" : "");
+            snprintf(dict_file, sizeof dict_file, "%s/%s.dict%s", dir,
+                     names[PICK_FREEDICT][name], gzip ? ".dz" : "");
             write_file(dict_file, sep + 1, in.n - index_len - 1, gzip);
         }
     } else {
