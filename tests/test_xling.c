@@ -354,6 +354,12 @@ static void test_align_long(const dpl_dict *dict)
     CHECK_EQ_INT(al.sentences_a, 5 * reps);
     CHECK(al.n_links >= 5 * reps - 2);
     CHECK(al.coverage_a > 0.99);
+    /* many sentences against one: the band stays narrow (it once grew to n x n) */
+    const char *one = "Der Fluss stieg um 2 Meter.";
+    CHECK_EQ_INT(dpl_align(w, "eng", a, la, "deu", one, strlen(one), &al), DPL_OK);
+    CHECK(al.n_links <= 1);
+    CHECK_EQ_INT(dpl_align(w, "deu", one, strlen(one), "eng", a, la, &al), DPL_OK);
+    CHECK(al.n_links <= 1);
     dpl_aligner_free(w);
     free(a);
     free(b);

@@ -706,9 +706,13 @@ int dpl__align(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alignment 
     /* wide enough for an extra paragraph, and for the diagonal's slope (so that the end
      * stays reachable), but bounded: hunalign's memory grew with n * m */
     size_t width = big / 4 < MAX_BAND ? big / 4 : MAX_BAND;
-    size_t slope = a->n_sents < b->n_sents ? b->n_sents / a->n_sents : a->n_sents / b->n_sents;
+    /* rows are A's sentences: the band's centre moves b/a columns a row, less than one
+     * when A has more sentences, and no row needs more columns than B has */
+    size_t slope = b->n_sents > a->n_sents ? b->n_sents / a->n_sents : 1;
     if (width < MIN_BAND)
         width = MIN_BAND;
+    if (width > b->n_sents + 2)
+        width = b->n_sents + 2;
     if (width < slope + 2)
         width = slope + 2;
     d.bd.width = width;

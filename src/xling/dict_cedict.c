@@ -146,6 +146,21 @@ static int get_text(json_object *o, text *t)
     return 1;
 }
 
+/* A headword without the white space around it: the sink is promised trimmed words. */
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static text trimmed(text t)
+{
+    while (t.n > 0 && is_blank(t.s[0]))
+        t.s++, t.n--;
+    while (t.n > 0 && is_blank(t.s[t.n - 1]))
+        t.n--;
+    return t;
+}
+
 /* [traditional, simplified, pinyin, gloss, ...]: 0 when the row has another shape. */
 static int row_fields(cedict *ce, json_object *row, json_object **gloss)
 {
@@ -154,6 +169,8 @@ static int row_fields(cedict *ce, json_object *row, json_object **gloss)
     if (!get_text(json_object_array_get_idx(row, 0), &ce->traditional) ||
         !get_text(json_object_array_get_idx(row, 1), &ce->simplified))
         return 0;
+    ce->traditional = trimmed(ce->traditional);
+    ce->simplified = trimmed(ce->simplified);
     if (ce->simplified.n == 0)
         ce->simplified = ce->traditional;
     if (ce->traditional.n == 0)
