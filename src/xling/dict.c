@@ -861,6 +861,14 @@ static int load_paths(const char *const *paths, size_t n, const char *cache_dir,
     d->blob = blob;
     d->blob_len = len;
     int rc = attach(d);
+    if (rc == DPL_OK && d->hdr->n_keys == 0) {
+        /* every file parsed, none gave a word with an English translation: a FreeDict
+         * pair without English alone, say */
+        snprintf(msg, cap, "%s%s: no entry leads to English (a pair without English needs "
+                           "a dictionary from one of its languages to English too)",
+                 paths[0], n > 1 ? " and the others" : "");
+        rc = DPL_EFORMAT;
+    }
     if (rc == DPL_OK && cached)
         write_cache(dir, file, blob, len);
     return rc;
