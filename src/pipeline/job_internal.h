@@ -186,6 +186,11 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lo
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
 int dpl__pairs_sort_unique(dpl__pair_list *p); /* radix sort, duplicates dropped */
+/* An unlinked temporary file in $TMPDIR ("doppel-NAME.XXXXXX") with a 1 MiB buffer; on
+ * failure job->errmsg says which (`what`) could not be created. */
+int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd, FILE **out);
+/* Read exactly `bytes` at `off` (pread loops on short reads); DPL_EIO otherwise. */
+int dpl__pread_all(int fd, uint64_t off, void *dst, size_t bytes);
 
 /* xling.c */
 int dpl__xling_setup(dpl_job *job);

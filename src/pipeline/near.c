@@ -59,27 +59,41 @@ static int resolve_banding(dpl_job *job)
     return DPL_OK;
 }
 
-static int open_spill(dpl_job *job)
+int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd_out,
+                    FILE **out)
 {
     const char *tmpdir = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%.480s/doppel-shingles.XXXXXX", tmpdir ? tmpdir : "/tmp");
+    snprintf(path, sizeof path, "%.440s/doppel-%.40s.XXXXXX", tmpdir ? tmpdir : "/tmp", name);
     int fd = mkstemp(path);
     if (fd < 0) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "%s: cannot create the temporary shingle file: %s", path, strerror(errno));
+        snprintf(job->errmsg, sizeof job->errmsg, "%s: cannot create the temporary %s: %s",
+                 path, what, strerror(errno));
         return DPL_EIO;
     }
     /* Unlinked at once: the file disappears with the process, however it ends. */
     unlink(path);
-    job->spill_fd = fd;
-    if (!(job->spill = fdopen(fd, "w+"))) {
+    *fd_out = fd;
+    if (!(*out = fdopen(fd, "w+"))) {
         close(fd);
+        *fd_out = -1;
         return DPL_ENOMEM;
     }
     /* stdio's 4 KiB buffer meant a write(2) per 1,000 shingles: 7,000 system calls per
      * 60 MB of text. One per MiB. */
-    setvbuf(job->spill, NULL, _IOFBF, (size_t)1 << 20);
+    setvbuf(*out, NULL, _IOFBF, (size_t)1 << 20);
+    return DPL_OK;
+}
+
+int dpl__pread_all(int fd, uint64_t off, void *dst, size_t bytes)
+{
+    size_t done = 0;
+    while (done < bytes) { /* pread may return less than asked for large reads */
+        ssize_t got = pread(fd, (char *)dst + done, bytes - done, (off_t)(off + done));
+        if (got <= 0)
+            return DPL_EIO;
+        done += (size_t)got;
+    }
     return DPL_OK;
 }
 
@@ -123,7 +137,7 @@ int dpl__near_setup(dpl_job *job)
     DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
-    return open_spill(job);
+    return dpl__open_spill(job, "shingles", "shingle file", &job->spill_fd, &job->spill);
 }
 
 void dpl__near_free(dpl_job *job)
@@ -308,14 +322,8 @@ static int load(const dpl_job *job, uint32_t d, loaded *l)
         return DPL_OK;
     const doc *dd = &job->docs[d];
     DPL_TRY(dpl__grow((void **)&l->items, &l->cap, dd->n_spilled, sizeof *l->items));
-    size_t bytes = (size_t)dd->n_spilled * sizeof *l->items, done = 0;
-    while (done < bytes) { /* pread may return less than asked for large reads */
-        ssize_t got = pread(job->spill_fd, (char *)l->items + done, bytes - done,
-                            (off_t)(dd->spill_off + done));
-        if (got <= 0)
-            return DPL_EIO;
-        done += (size_t)got;
-    }
+    DPL_TRY(dpl__pread_all(job->spill_fd, dd->spill_off, l->items,
+                           (size_t)dd->n_spilled * sizeof *l->items));
     l->n = job->opts.no_verify ? dd->n_spilled : dpl_set_normalize(l->items, dd->n_spilled);
     l->doc_plus_one = d + 1;
     return DPL_OK;

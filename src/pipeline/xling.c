@@ -24,7 +24,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DEFAULT_XLING_THRESHOLD 0.8
 #define XLING_SEED 0x786c696e67ull /* "xling" */
@@ -48,28 +47,6 @@
 #define MAX_BUCKET_PAIRS 64
 
 /* ---------------------------------------------------------------- setup ------------- */
-
-static int open_xspill(dpl_job *job)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    char path[512];
-    snprintf(path, sizeof path, "%.480s/doppel-xling.XXXXXX", tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "%s: cannot create the temporary cross-lingual file: %s", path,
-                 strerror(errno));
-        return DPL_EIO;
-    }
-    unlink(path);
-    job->xspill_fd = fd;
-    if (!(job->xspill = fdopen(fd, "w+"))) {
-        close(fd);
-        return DPL_ENOMEM;
-    }
-    setvbuf(job->xspill, NULL, _IOFBF, (size_t)1 << 20);
-    return DPL_OK;
-}
 
 int dpl__xling_setup(dpl_job *job)
 {
@@ -104,7 +81,8 @@ int dpl__xling_setup(dpl_job *job)
                      "cannot open the cross-lingual pass: %s", dpl_strerror(rc));
         return rc;
     }
-    return open_xspill(job);
+    return dpl__open_spill(job, "xling", "cross-lingual file", &job->xspill_fd,
+                           &job->xspill);
 }
 
 void dpl__xling_free(dpl_job *job)
@@ -344,15 +322,7 @@ static int find_candidates(dpl_job *job, dpl__pair_list *pairs)
 
 static int read_spill(const dpl_job *job, uint64_t off, void *dst, size_t bytes)
 {
-    size_t done = 0;
-    while (done < bytes) {
-        ssize_t got = pread(job->xspill_fd, (char *)dst + done, bytes - done,
-                            (off_t)(off + done));
-        if (got <= 0)
-            return DPL_EIO;
-        done += (size_t)got;
-    }
-    return DPL_OK;
+    return dpl__pread_all(job->xspill_fd, off, dst, bytes);
 }
 
 typedef struct loaded_set {
