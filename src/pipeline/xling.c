@@ -120,12 +120,6 @@ void dpl__xling_thread_free(thread_ctx *c)
 
 /* ---------------------------------------------------------------- per document ------ */
 
-static int compare_u64(const void *pa, const void *pb)
-{
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-    return a < b ? -1 : a > b;
-}
-
 /* The document's term set, sorted and unique, in the arena. */
 static size_t term_set(dpl__buf *arena, const dpl__pivot_text *pt, size_t *off)
 {
@@ -134,11 +128,7 @@ static size_t term_set(dpl__buf *arena, const dpl__pivot_text *pt, size_t *off)
     for (size_t i = 0; i < pt->n_terms; i++)
         if (pt->weights[i] >= DPL__PIVOT_SET_WEIGHT)
             set[n++] = pt->terms[i];
-    qsort(set, n, sizeof *set, compare_u64);
-    size_t unique = 0;
-    for (size_t i = 0; i < n; i++)
-        if (unique == 0 || set[unique - 1] != set[i])
-            set[unique++] = set[i];
+    size_t unique = dpl__sort_unique_terms(set, n);
     arena->len = *off + unique * sizeof *set;
     return unique;
 }

@@ -55,20 +55,6 @@ void dpl__alignment_free(dpl__alignment *al)
     memset(al, 0, sizeof *al);
 }
 
-static size_t count_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
-}
-
-static int compare_u64(const void *pa, const void *pb)
-{
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-    return a < b ? -1 : a > b;
-}
-
 /* Append one sentence's pivot tokens (in d->one) to the document. */
 static int append_sentence(dpl__align_doc *d)
 {
@@ -104,12 +90,7 @@ static int append_sentence(dpl__align_doc *d)
     uint64_t *set = d->sets + d->n_sets;
     if (one->n_terms)
         memcpy(set, one->terms, one->n_terms * sizeof *set);
-    qsort(set, one->n_terms, sizeof *set, compare_u64);
-    size_t unique = 0;
-    for (size_t i = 0; i < one->n_terms; i++)
-        if (unique == 0 || set[unique - 1] != set[i])
-            set[unique++] = set[i];
-    d->n_sets += unique;
+    d->n_sets += dpl__sort_unique_terms(set, one->n_terms);
     return DPL_OK;
 }
 
@@ -149,7 +130,7 @@ int dpl__align_prepare(dpl__pivot *pivot, dpl__sentencer *sentencer, const char 
     d->tokens.first[0] = 0;
     for (size_t s = 0; s < n; s++) {
         const char *sent = text + d->sents[s].offset;
-        d->chars[s] = count_chars(sent, d->sents[s].len);
+        d->chars[s] = dpl__utf8_count(sent, d->sents[s].len);
         d->tok_first[s] = (uint32_t)d->tokens.n_tokens;
         d->set_first[s] = (uint32_t)d->n_sets;
         DPL_TRY(dpl__pivot_map(pivot, lang, sent, d->sents[s].len, &d->one));

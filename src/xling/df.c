@@ -107,3 +107,19 @@ float dpl__term_weight(const dpl__term_df *df, uint64_t term)
     double w = log(share) / log(FULL_WEIGHT_SHARE);
     return (float)(w < 0 ? 0 : w);
 }
+
+static int compare_term(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+size_t dpl__sort_unique_terms(uint64_t *terms, size_t n)
+{
+    qsort(terms, n, sizeof *terms, compare_term);
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++)
+        if (unique == 0 || terms[unique - 1] != terms[i])
+            terms[unique++] = terms[i];
+    return unique;
+}

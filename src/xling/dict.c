@@ -102,14 +102,6 @@ static size_t align8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
-static size_t utf8_chars(const char *s, size_t len)
-{
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++)
-        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return chars;
-}
-
 /* ---- building --------------------------------------------------------------------- */
 
 typedef struct triple {
@@ -247,7 +239,7 @@ static int headword_key(builder *b, const char *lang, const char *word, size_t l
         stem_len == 0)
         return 0;
     *key = key_hash(lang, stem, stem_len);
-    *chars = utf8_chars(stem, stem_len);
+    *chars = dpl__utf8_count(stem, stem_len);
     return 1;
 }
 

@@ -193,26 +193,6 @@ static int lookup_word(dpl__pivot *p, const char *lang, const char *w, size_t le
     return add_entry(p, lang, stem, stem_len, out);
 }
 
-static size_t utf8_prefix_bytes(const char *s, size_t len, size_t chars)
-{
-    size_t i = 0;
-    while (i < len && chars > 0) {
-        i++;
-        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars--;
-    }
-    return i;
-}
-
-static size_t utf8_chars(const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return n;
-}
-
 static int is_compounding(const char *lang)
 {
     static const char *const langs[] = {"deu", "nld", "swe", "dan", "nor", "nob", "isl"};
@@ -228,11 +208,11 @@ static int is_compounding(const char *lang)
 static int split_compound(dpl__pivot *p, const char *lang, const char *w, size_t len,
                           int depth, dpl__pivot_text *out)
 {
-    size_t chars = utf8_chars(w, len);
+    size_t chars = dpl__utf8_count(w, len);
     if (depth == MAX_COMPOUND_PARTS || chars < 2 * MIN_PART_CHARS)
         return 0;
     for (size_t head = chars - MIN_PART_CHARS; head >= MIN_PART_CHARS; head--) {
-        size_t hb = utf8_prefix_bytes(w, len, head);
+        size_t hb = dpl__utf8_prefix(w, len, head);
         size_t mark_terms = out->n_terms, mark_tokens = out->n_tokens;
         int hit = lookup_word(p, lang, w, hb, out);
         if (hit < 0)

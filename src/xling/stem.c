@@ -3,6 +3,7 @@
  * lemma) with the language's Debian dictionary (hunspell-bg for Bulgarian) when it is
  * installed; prefix truncation for words neither knows. */
 #include "xling/stem.h"
+#include "xling/xling.h"
 
 #include <hunspell/hunspell.h>
 #include <libstemmer.h>
@@ -143,19 +144,6 @@ static int is_unspaced_language(const char *lang)
     return strcmp(lang, "zho") == 0 || strcmp(lang, "jpn") == 0 || strcmp(lang, "tha") == 0;
 }
 
-/* Byte length of the first `chars` UTF-8 characters of word. */
-static size_t prefix_bytes(const char *word, size_t len, size_t chars)
-{
-    size_t i = 0;
-    while (i < len && chars > 0) {
-        i++;
-        while (i < len && ((unsigned char)word[i] & 0xC0) == 0x80)
-            i++;
-        chars--;
-    }
-    return i;
-}
-
 static uint64_t word_hash(const char *word, size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
@@ -171,7 +159,7 @@ static int lemma_prefix(dpl__stemmers *st, lang_stemmer *ls, const char *word, s
                         const char **out, size_t *out_len)
 {
     if (!ls || !ls->hun) {
-        *out_len = prefix_bytes(word, len, DPL__STEM_PREFIX_CHARS);
+        *out_len = dpl__utf8_prefix(word, len, DPL__STEM_PREFIX_CHARS);
         return DPL_OK;
     }
     if (!ls->cache && !(ls->cache = calloc(HUN_CACHE_SLOTS, sizeof *ls->cache)))
@@ -186,7 +174,7 @@ static int lemma_prefix(dpl__stemmers *st, lang_stemmer *ls, const char *word, s
     int rc = DPL_OK;
     if (!hunspell_stem(st, ls->hun, word, len, out, out_len, &rc) && rc != DPL_OK)
         return rc;
-    *out_len = prefix_bytes(*out, *out_len, DPL__STEM_PREFIX_CHARS);
+    *out_len = dpl__utf8_prefix(*out, *out_len, DPL__STEM_PREFIX_CHARS);
     if (*out_len <= HUN_CACHE_BYTES) {
         e->key = key;
         e->len = (uint8_t)*out_len;

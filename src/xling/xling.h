@@ -14,6 +14,31 @@
 
 #define DPL__PIVOT_SEED 0x7069766f74ull /* "pivot" */
 
+/* Characters in UTF-8 text (continuation bytes not counted). */
+static inline size_t dpl__utf8_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* Byte length of the first `chars` characters of UTF-8 text. */
+static inline size_t dpl__utf8_prefix(const char *s, size_t len, size_t chars)
+{
+    size_t i = 0;
+    while (i < len && chars > 0) {
+        i++;
+        while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        chars--;
+    }
+    return i;
+}
+
+/* Sort terms and drop repeats in place; returns how many remain (df.c). */
+size_t dpl__sort_unique_terms(uint64_t *terms, size_t n);
+
 /* The pivot term of an English stem, a number or a transliterated word. */
 uint64_t dpl__pivot_hash(const char *text, size_t len);
 
