@@ -1,6 +1,7 @@
 /* bench_xling: the cross-lingual pass in figures.
  *
  *   bench_xling [--ntrex DIR] [--scale N] [--threads T] [--xling-threshold F]
+ *               [--only dict|pairing|align|cost|scale] [--min-align-f1 F]
  *
  * 1. Dictionaries: the installed ones loaded twice into a fresh cache folder, parsed the
  *    first time and mapped from the compiled cache the second.
@@ -17,7 +18,8 @@
  *    show that its cost grows about linearly.
  *
  * Without ntrex-dev (../shared/corpora/ntrex-dev by default) sections 2-4 are skipped with
- * a message. */
+ * a message. --min-align-f1 makes it a regression check (ctest xling_align_ntrex): exit 1
+ * when section 3's F1 is below F, 77 (skipped) without ntrex-dev. */
 #define _GNU_SOURCE
 #include "doppel.h"
 
@@ -69,11 +71,14 @@ static double now(void)
 
 /* ---- ntrex ---------------------------------------------------------------------------- */
 
+/* One line per sentence of the truth; the newline that ends the text starts no line. */
 static void split_lines(ndoc *d)
 {
     d->n_lines = 0;
     size_t start = 0;
     for (size_t i = 0; i <= d->len && d->n_lines < MAX_LINES; i++) {
+        if (i == d->len && start == d->len && d->n_lines > 0)
+            break;
         if (i == d->len || d->text[i] == '\n') {
             d->line_off[d->n_lines++] = start;
             start = i + 1;
@@ -185,6 +190,18 @@ static int run_job(const settings *s, const dpl_dict *dict, const char *input, f
 }
 
 /* ---- section 1 ---------------------------------------------------------------------- */
+
+/* The installed dictionaries through the user's cache, for runs of one other section. */
+static dpl_dict *cached_dicts(void)
+{
+    char msg[1024];
+    dpl_dict *dict = NULL;
+    if (dpl_dict_load(NULL, 0, NULL, &dict, msg, sizeof msg) != DPL_OK) {
+        fprintf(stderr, "bench_xling: %s\n", msg);
+        return NULL;
+    }
+    return dict;
+}
 
 static dpl_dict *bench_dicts(void)
 {
@@ -385,11 +402,12 @@ static void score_links(const dpl_alignment *al, const size_t *sa, size_t na, co
     }
 }
 
-static void alignment(const corpus *c, const dpl_dict *dict)
+/* Returns the F1 over all pairs (0 when the aligner cannot be made). */
+static double alignment(const corpus *c, const dpl_dict *dict)
 {
     dpl_aligner *w;
     if (dpl_aligner_create(dict, &w) != DPL_OK)
-        return;
+        return 0.0;
     printf("sentence alignment of every true pair, sentences joined into paragraphs:\n");
     printf("  %-8s %9s %7s %6s\n", "pair", "precision", "recall", "F1");
     link_score all = {0, 0, 0, 0};
@@ -426,6 +444,7 @@ static void alignment(const corpus *c, const dpl_dict *dict)
            "splitting and pivot mapping, one thread)\n\n", p, r, 2 * p * r / (p + r), pairs,
            secs * 1000 / (double)pairs);
     dpl_aligner_free(w);
+    return 2 * p * r / (p + r);
 }
 
 /* ---- section 4 ---------------------------------------------------------------------- */
@@ -666,6 +685,8 @@ static void scale(const settings *s)
 int main(int argc, char **argv)
 {
     settings s = {"../shared/corpora/ntrex-dev", 100000, 2, 0};
+    const char *only = NULL; /* one section, to iterate on it */
+    double min_align_f1 = -1.0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--ntrex") == 0)
             s.ntrex = argv[i + 1];
@@ -675,21 +696,39 @@ int main(int argc, char **argv)
             s.threads = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--xling-threshold") == 0)
             s.threshold = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
+        else if (strcmp(argv[i], "--min-align-f1") == 0)
+            min_align_f1 = atof(argv[i + 1]);
     }
-    dpl_dict *dict = bench_dicts();
+#define RUN(section) (!only || strcmp(only, section) == 0)
+    int status = 0;
+    dpl_dict *dict = RUN("dict") ? bench_dicts() : cached_dicts();
     if (!dict)
         return 1;
     static corpus c;
-    if (load_ntrex(s.ntrex, &c) == 0) {
-        pairing(&s, &c, dict, 1);
-        pairing(&s, &c, dict, 0);
-        alignment(&c, dict);
-        pivot_cost(&c, dict);
+    if (!RUN("dict") && load_ntrex(s.ntrex, &c) == 0) {
+        if (RUN("pairing")) {
+            pairing(&s, &c, dict, 1);
+            pairing(&s, &c, dict, 0);
+        }
+        if (RUN("align")) {
+            double f1 = alignment(&c, dict);
+            if (f1 < min_align_f1) {
+                fprintf(stderr, "bench_xling: sentence alignment F1 %.4f is below %.4f\n", f1,
+                        min_align_f1);
+                status = 1;
+            }
+        }
+        if (RUN("cost"))
+            pivot_cost(&c, dict);
     } else {
         printf("%s not found: the ntrex-dev sections are skipped\n\n", s.ntrex);
+        if (min_align_f1 >= 0)
+            status = 77;
     }
     dpl_dict_free(dict);
-    if (s.scale > 0)
+    if (s.scale > 0 && RUN("scale"))
         scale(&s);
-    return 0;
+    return status;
 }

@@ -403,8 +403,10 @@ DPL_API int dpl_dict_translate(const dpl_dict *dict, const char *lang, const cha
 /* ---------------------------------------------------------------------------------------
  * Sentence alignment of two documents in different languages (what `doppel align` shows
  * and what confirms a translation in the cross-lingual pass): sentences found with ICU,
- * then monotone dynamic programming over 1-1, 1-0, 0-1, 2-1 and 1-2 links scored by
- * dictionary overlap, length (Gale-Church) and matching numbers.
+ * then monotone dynamic programming over 1-1, 1-0, 0-1, 2-1, 1-2, 3-1 and 1-3 links
+ * scored by dictionary overlap, length (Gale-Church) and matching numbers; the sentences
+ * left between links are placed by order and length and listed, but only those that share
+ * a word count in the coverage.
  * ------------------------------------------------------------------------------------- */
 /** One link: sentences [a_first, a_first + a_count) of A with [b_first, b_first + b_count)
  *  of B, and the bytes they span in each text. */

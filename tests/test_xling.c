@@ -337,6 +337,41 @@ static void test_align(const dpl_dict *dict)
     dpl_aligner_free(w);
 }
 
+/* One long sentence translated as three, and a sentence between two links whose words
+ * the dictionary lacks: the first is one 1-3 link, the second is listed (placed by order
+ * and length) but does not count in the coverage that decides a translation. */
+static void test_align_shapes(const dpl_dict *dict)
+{
+    static const char one[] =
+        "The river rose by 2 feet. The mayor said the city council decided on Monday to "
+        "build a new school, the plan will cost 12 million euro and the bridge and the "
+        "station were closed. Nobody expected that. The school is for 400 children.";
+    static const char three[] =
+        "Der Fluss stieg um 2 Fuß. Die Bürgermeisterin sagte, der Stadtrat hat am Montag "
+        "beschlossen, eine neue Schule zu bauen. Der Plan kostet 12 Millionen Euro. Die "
+        "Brücke und der Bahnhof wurden geschlossen. Niemand rechnete damit. Die Schule ist "
+        "für 400 Kinder.";
+    dpl_aligner *w;
+    CHECK_EQ_INT(dpl_aligner_create(dict, &w), DPL_OK);
+    dpl_alignment al;
+    CHECK_EQ_INT(dpl_align(w, "eng", one, strlen(one), "deu", three, strlen(three), &al),
+                 DPL_OK);
+    CHECK_EQ_INT(al.sentences_a, 4);
+    CHECK_EQ_INT(al.sentences_b, 6);
+    CHECK_EQ_INT(al.n_links, 4);
+    static const size_t want[4][4] = {{0, 1, 0, 1}, {1, 1, 1, 3}, {2, 1, 4, 1}, {3, 1, 5, 1}};
+    for (size_t k = 0; k < al.n_links && k < 4; k++) {
+        CHECK_EQ_INT(al.links[k].a_first, want[k][0]);
+        CHECK_EQ_INT(al.links[k].a_count, want[k][1]);
+        CHECK_EQ_INT(al.links[k].b_first, want[k][2]);
+        CHECK_EQ_INT(al.links[k].b_count, want[k][3]);
+    }
+    /* "Nobody expected that." is linked but left out of the coverage */
+    CHECK(al.coverage_a > 0.8 && al.coverage_a < 0.95);
+    CHECK(al.coverage_b > 0.8 && al.coverage_b < 0.95);
+    dpl_aligner_free(w);
+}
+
 /* Many sentences: the band keeps the DP bounded and the diagonal is still found. */
 static void test_align_long(const dpl_dict *dict)
 {
@@ -496,6 +531,7 @@ int main(void)
     if (dict) {
         test_pivot(dict);
         test_align(dict);
+        test_align_shapes(dict);
         test_align_long(dict);
         test_job(dict);
     }

@@ -20,7 +20,10 @@
  * token overlap of a sentence and its translation is above 0.2 for 80-90% of them; of a
  * sentence and another sentence of the same article, below 0.2 for 90-97%. */
 #define LINK_THRESHOLD 0.20f
-/* 2-1 and 1-2 links are rarer than 1-1: a small price keeps two 1-1 links preferred. */
+/* Merged links are rarer than 1-1: each sentence beyond the first pair costs this much (a
+ * 2-1 link once, a 3-1 link twice), which keeps separate 1-1 links preferred. 3-1 links
+ * are for sentences the splitters cut differently on the two sides ("Sen." or "Sept."
+ * ending a sentence on one side only, a headline run into the lead on the other). */
 #define MERGE_PENALTY 0.10f
 /* Length only breaks near ties: on its own it pairs any two sentences of similar size. */
 #define WEIGHT_LENGTH 0.10f
@@ -31,7 +34,7 @@
 #define MIN_BAND 30
 #define MAX_BAND 400
 
-enum { STEP_NONE = 0, STEP_11, STEP_10, STEP_01, STEP_21, STEP_12 };
+enum { STEP_NONE = 0, STEP_11, STEP_10, STEP_01, STEP_21, STEP_12, STEP_31, STEP_13 };
 
 void dpl__align_doc_free(dpl__align_doc *d)
 {
@@ -260,7 +263,7 @@ static size_t cell(const band *bd, size_t i, size_t j)
 
 /* Word matches of one sentence pair, counted once before the DP: a[i][j] is the weight of
  * A's sentence i tokens found in B's sentence j, b[i][j] the other way round, and the
- * numbers among them. Merged links (2-1, 1-2) add up the cells. */
+ * numbers among them. Merged links (2-1, 1-2, 3-1, 1-3) add up the cells. */
 typedef struct match_cell {
     float a, b;
     uint16_t num_a, num_b;
@@ -337,7 +340,7 @@ static void try_step(dp *d, size_t i, size_t j, size_t di, size_t dj, int kind, 
     float g = d->gain[prev];
     if (di && dj) {
         float sim = table_similarity(d, i - di, i, j - dj, j);
-        g += sim - LINK_THRESHOLD - (di + dj > 2 ? MERGE_PENALTY : 0.0f);
+        g += sim - LINK_THRESHOLD - (float)(di + dj - 2) * MERGE_PENALTY;
         if (sim <= LINK_THRESHOLD)
             return; /* never link below the threshold, even when the sum allows */
     }
@@ -366,6 +369,8 @@ static void fill(dp *d)
             try_step(d, i, j, 1, 1, STEP_11, &best, &best_step);
             try_step(d, i, j, 2, 1, STEP_21, &best, &best_step);
             try_step(d, i, j, 1, 2, STEP_12, &best, &best_step);
+            try_step(d, i, j, 3, 1, STEP_31, &best, &best_step);
+            try_step(d, i, j, 1, 3, STEP_13, &best, &best_step);
             d->gain[c] = best;
             d->step[c] = best_step;
         }
@@ -389,8 +394,8 @@ static int trace(dp *d, dpl__alignment *al)
         uint8_t s = c == SIZE_MAX ? STEP_NONE : d->step[c];
         if (s == STEP_NONE)
             return DPL_OK; /* unreachable by construction; never loop */
-        size_t di = s == STEP_01 ? 0 : s == STEP_21 ? 2 : 1;
-        size_t dj = s == STEP_10 ? 0 : s == STEP_12 ? 2 : 1;
+        size_t di = s == STEP_01 ? 0 : s == STEP_21 ? 2 : s == STEP_31 ? 3 : 1;
+        size_t dj = s == STEP_10 ? 0 : s == STEP_12 ? 2 : s == STEP_13 ? 3 : 1;
         if (di && dj) {
             dpl__link link = {(uint32_t)(i - di), (uint32_t)i, (uint32_t)(j - dj),
                               (uint32_t)j, table_similarity(d, i - di, i, j - dj, j), 0};
@@ -488,10 +493,11 @@ static int fill_gap(dp *d, size_t a0, size_t a1, size_t b0, size_t b1, int mode,
     return DPL_OK;
 }
 
-/* Rebuild the link list with the small gaps between links, or between a link and either
- * end (a headline and a first paragraph before the first link), filled; without any link
- * there is nothing to fill. */
-static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
+/* Rebuild the link list with the gaps between links, or between a link and either end (a
+ * headline and a first paragraph before the first link), filled in `mode`: strict fills
+ * small equal gaps, loose fills whatever strict left, up to MAX_LOOSE_GAP a side. Without
+ * any link there is nothing to fill. */
+static int fill_gaps(dp *d, const dpl__alignment *al, int mode, dpl__alignment *out)
 {
     size_t pa = 0, pb = 0;
     out->n_links = 0;
@@ -501,9 +507,9 @@ static int fill_gaps(dp *d, dpl__alignment *al, dpl__alignment *out)
         size_t na = k < al->n_links ? al->links[k].a0 : d->bd.n;
         size_t nb = k < al->n_links ? al->links[k].b0 : d->bd.m;
         size_t ga = na - pa, gb = nb - pb;
-        if (ga && ga == gb && ga <= MAX_GAP)
+        if (mode == FILL_STRICT && ga && ga == gb && ga <= MAX_GAP)
             DPL_TRY(fill_gap(d, pa, na, pb, nb, FILL_STRICT, out));
-        else if (ga && gb && ga <= MAX_LOOSE_GAP && gb <= MAX_LOOSE_GAP)
+        else if (mode == FILL_LOOSE && ga && gb && ga <= MAX_LOOSE_GAP && gb <= MAX_LOOSE_GAP)
             DPL_TRY(fill_gap(d, pa, na, pb, nb, FILL_LOOSE, out));
         if (k < al->n_links) {
             DPL_TRY(push_link(out, al->links[k]));
@@ -718,14 +724,17 @@ int dpl__align(const dpl__align_doc *a, const dpl__align_doc *b, dpl__alignment 
     d.gain = al->gain;
     d.step = al->step;
     int rc = build_table(&d, cells);
-    dpl__alignment anchors = {0};
+    dpl__alignment anchors = {0}, strict = {0};
     if (rc == DPL_OK) {
         fill(&d);
         rc = trace(&d, &anchors);
     }
     if (rc == DPL_OK)
-        rc = fill_gaps(&d, &anchors, al);
+        rc = fill_gaps(&d, &anchors, FILL_STRICT, &strict);
+    if (rc == DPL_OK)
+        rc = fill_gaps(&d, &strict, FILL_LOOSE, al);
     free(anchors.links);
+    free(strict.links);
     free(d.cells);
     side_free(&d.sa);
     side_free(&d.sb);

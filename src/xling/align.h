@@ -1,7 +1,7 @@
 /* Sentence alignment of two documents in different languages, hunalign style: monotone
- * dynamic programming over sentence links (1-1, 1-0, 0-1, 2-1, 1-2) scored by dictionary
- * overlap in pivot space, length (Gale-Church) and matching numbers. Not part of the
- * public API. */
+ * dynamic programming over sentence links (1-1, 1-0, 0-1, 2-1, 1-2, 3-1, 1-3) scored by
+ * dictionary overlap in pivot space, length (Gale-Church) and matching numbers. Not part
+ * of the public API. */
 #ifndef DPL_XLING_ALIGN_H
 #define DPL_XLING_ALIGN_H
 

@@ -1,6 +1,6 @@
-/* Sentences via ICU ubrk (UBRK_SENTENCE) with the "ss=standard" suppressions, so that
- * abbreviations do not end sentences. ICU works in UTF-16; a side table maps each UTF-16
- * unit back to its UTF-8 offset. */
+/* Sentences via ICU ubrk (UBRK_SENTENCE), for English with CLDR's "ss=standard"
+ * abbreviation suppressions ("Mr.", "Sen."). ICU works in UTF-16; a side table maps each
+ * UTF-16 unit back to its UTF-8 offset. */
 #include "xling/sentence.h"
 
 #include <stdlib.h>
@@ -43,14 +43,17 @@ void dpl__sentencer_free(dpl__sentencer *s)
     free(s);
 }
 
-/* ICU locale for an ISO 639-3 code; ICU's own tables are keyed by 2-letter codes. */
+/* ICU locale for an ISO 639-3 code; ICU's own tables are keyed by 2-letter codes. Only
+ * English takes the suppressions: measured on ntrex-dev (bench_xling, sentence alignment
+ * F1), they gain 0.0004 for English and lose for every other language there, 0.007 for
+ * German alone, whose list holds words that do end sentences ("sagte er." does not break).
+ * Without them all languages but English: F1 0.975 -> 0.984. */
 static const char *icu_locale(const char *lang)
 {
     static const char *const map[][2] = {
-        {"eng", "en@ss=standard"}, {"deu", "de@ss=standard"}, {"fra", "fr@ss=standard"},
-        {"spa", "es@ss=standard"}, {"ita", "it@ss=standard"}, {"rus", "ru@ss=standard"},
-        {"bul", "bg@ss=standard"}, {"zho", "zh"},             {"jpn", "ja"},
-        {"por", "pt@ss=standard"}, {"nld", "nl@ss=standard"}, {"pol", "pl@ss=standard"},
+        {"eng", "en@ss=standard"}, {"deu", "de"}, {"fra", "fr"}, {"spa", "es"},
+        {"ita", "it"},             {"rus", "ru"}, {"bul", "bg"}, {"zho", "zh"},
+        {"jpn", "ja"},             {"por", "pt"}, {"nld", "nl"}, {"pol", "pl"},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (strcmp(map[i][0], lang) == 0)

@@ -153,8 +153,9 @@ static void check_alignment(const dpl_alignment *al, size_t a_len, size_t b_len)
     size_t next_a = 0, next_b = 0, end_a = 0, end_b = 0;
     for (size_t k = 0; k < al->n_links; k++) {
         const dpl_align_link *l = &al->links[k];
-        check(l->a_count >= 1 && l->a_count <= 2 && l->b_count >= 1 && l->b_count <= 2 &&
-              l->a_count + l->b_count <= 3, "a link of another shape than 1-1, 2-1, 1-2");
+        check(l->a_count >= 1 && l->b_count >= 1 &&
+                  (l->a_count == 1 || l->b_count == 1) && l->a_count + l->b_count <= 4,
+              "a link of another shape than 1-1, 2-1, 1-2, 3-1, 1-3");
         check(l->a_first >= next_a && l->b_first >= next_b,
               "links out of order or overlapping");
         check(l->a_first + l->a_count <= al->sentences_a &&
