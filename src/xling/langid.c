@@ -150,24 +150,26 @@ static size_t bounded_length(const char *text, size_t len, size_t max)
     return n;
 }
 
-/* text itself when CLD2 accepts all of it, else a copy in buf (len bytes at most
- * DPL__LANGID_MAX_BYTES) with every byte CLD2 refuses turned into a space. Blanking one
- * byte at a time also breaks up a well-formed sequence for a refused code point (U+0085
- * is C2 85: C2 goes, then the lone 85 is refused and goes). */
+/* CLD2 reads a few bytes past the end it is given (its scanner looks ahead), and it is
+ * not built with the sanitizers, so nothing reports it: on a caller's buffer the answer
+ * then depends on whatever follows the text (found by fuzz_align: the same text detected
+ * as Syriac, then as undetermined). So it always gets a copy in buf, zero-padded by
+ * CLD2_PADDING bytes, with every byte CLD2 refuses turned into a space. Blanking one byte
+ * at a time also breaks up a well-formed sequence for a refused code point (U+0085 is
+ * C2 85: C2 goes, then the lone 85 is refused and goes). */
+#define CLD2_PADDING 16
+
 static const char *acceptable(const char *text, size_t len, char *buf)
 {
-    size_t i = (size_t)dpl__cld2_valid_prefix(text, (int)len);
-    if (i == len)
-        return text;
     memcpy(buf, text, len);
+    memset(buf + len, 0, CLD2_PADDING);
+    size_t i = (size_t)dpl__cld2_valid_prefix(buf, (int)len);
     while (i < len) {
         buf[i++] = ' ';
         i += (size_t)dpl__cld2_valid_prefix(buf + i, (int)(len - i));
     }
     return buf;
 }
-
-/* ---- the handle ------------------------------------------------------------------- */
 
 static void set_message(char *msg, size_t msg_cap, const char *text)
 {
@@ -229,9 +231,9 @@ int dpl__langid_detect(const dpl__langid *id, const char *text, size_t len, char
         memcpy(lang, "und", 4);
     if (!id || !lang || (!text && len))
         return DPL_EINVAL;
-    char buf[DPL__LANGID_MAX_BYTES];
+    char buf[DPL__LANGID_MAX_BYTES + CLD2_PADDING];
     size_t n = bounded_length(text, len, id->max_bytes);
-    const char *clean = n ? acceptable(text, n, buf) : "";
+    const char *clean = acceptable(n ? text : "", n, buf);
     const char *code = dpl__cld2_detect(clean, (int)n);
     if (!code)
         return DPL_ENOMEM;
