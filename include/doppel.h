@@ -68,7 +68,11 @@ DPL_API const char *dpl_icu_version(void);
     X(INTERRUPTED, "interrupted")                                               \
     X(EOF, "end of input")                                                      \
     X(TRANSLIT, "unknown or invalid transliteration ID")                        \
-    X(ICU, "ICU failed")
+    X(ICU, "ICU failed")                                                        \
+    X(NOTINDEX, "not a doppel index, or a damaged one")                         \
+    X(INCOMPATIBLE, "the index was built with other settings or versions")      \
+    X(READONLY, "the index was opened read-only")                               \
+    X(LMDB, "LMDB failed")
 
 typedef enum dpl_error {
     DPL_OK = 0,
@@ -549,6 +553,109 @@ DPL_API void dpl_job_interrupt(dpl_job *job);
 DPL_API int dpl_job_run(dpl_job *job, dpl_summary *summary);
 /** The message of the last failure, naming the file (and line); "" when none. */
 DPL_API const char *dpl_job_errmsg(const dpl_job *job);
+
+/* ---------------------------------------------------------------------------------------
+ * Persistent index, for ingest pipelines that receive one document at a time and must
+ * know at once whether it duplicates anything archived, across restarts and from several
+ * processes. An index is an LMDB environment: a folder holding data.mdb and lock.mdb.
+ *
+ * Per document it keeps the id, the exact fingerprint, the MinHash signature (the low 16
+ * bits of each value) and the LSH buckets of its bands; never the text. So a near
+ * duplicate is scored by its MinHash estimate, as `doppel dedupe --no-verify` scores it:
+ * for the same documents and settings the index reports the pairs batch mode reports
+ * (and, since it looks at every member of a bucket, the few batch mode skips). Exact
+ * copies score 1. Cross-lingual matching is not part of the index.
+ *
+ * Concurrency is LMDB's: any number of readers, in any number of processes, and one
+ * writer at a time. A handle's adds and removes go into one write transaction, begun by
+ * the first of them and made durable by dpl_index_commit(); another process's writer
+ * waits for that commit. What is committed survives any crash of the writer (SIGKILL
+ * included); what is not is rolled back.
+ * ------------------------------------------------------------------------------------- */
+typedef struct dpl_index dpl_index;
+
+typedef enum dpl_index_flag {
+    DPL_INDEX_CREATE = 1,  /**< create the index (and its folder) when absent */
+    DPL_INDEX_READONLY = 2 /**< queries only; the index must exist */
+} dpl_index_flag;
+
+typedef enum dpl_match_kind {
+    DPL_MATCH_EXACT = 1, /**< the same normalized text */
+    DPL_MATCH_NEAR = 2   /**< MinHash estimate at or above the threshold */
+} dpl_match_kind;
+
+typedef struct dpl_match {
+    const char *id;     /**< the indexed document's id (not NUL-terminated) */
+    size_t id_len;
+    dpl_match_kind kind;
+    double score;       /**< 1 for exact copies, the Jaccard estimate for near ones */
+} dpl_match;
+
+/** The duplicates one call found: exact ones first, then by falling score, ties in the
+ *  order the documents were added. Owned by the caller and reused across calls; each call
+ *  replaces its content. Thread safety: one thread at a time per results object. */
+typedef struct dpl_results dpl_results;
+
+DPL_API dpl_results *dpl_results_create(void);
+DPL_API void dpl_results_free(dpl_results *res);
+DPL_API size_t dpl_results_count(const dpl_results *res);
+/** The i-th match; its id stays valid until the next call that fills `res`. Returns
+ *  DPL_EINVAL when i is out of range. */
+DPL_API int dpl_results_get(const dpl_results *res, size_t i, dpl_match *out);
+
+/** Open the index at `path` (a folder), or an in-memory one when path is NULL: it lives
+ *  in a temporary file that is gone when the handle is closed or the process ends.
+ *
+ *  `opts` (NULL for defaults) gives the settings that decide fingerprints: norm_flags,
+ *  script, shingle_unit, ngram, num_perm, bands, rows, seed, threshold. A new index stores
+ *  them, with the library's index format and the Unicode and ICU versions; an existing
+ *  index is opened with the settings it stores, and any setting given (non-zero) that
+ *  differs from them, or other Unicode or ICU versions, refuse the open with
+ *  DPL_EINCOMPATIBLE and a message naming the setting. `threshold` may differ: it only
+ *  filters matches. containment and xling are refused (DPL_EINVAL): the index keeps no
+ *  text to verify or align against.
+ *
+ *  Returns DPL_OK, DPL_ENOENT (no index and no DPL_INDEX_CREATE), DPL_EACCES,
+ *  DPL_ENOTINDEX (not an index, or damaged), DPL_EINCOMPATIBLE, DPL_EINVAL, DPL_EICU,
+ *  DPL_ELMDB or DPL_ENOMEM, with a message in `msg` (may be NULL). Thread safety: open an
+ *  index once per process (LMDB's rule) and share the handle between threads. */
+DPL_API int dpl_index_open(const char *path, const dpl_options *opts, unsigned flags,
+                           dpl_index **out, char *msg, size_t msg_cap);
+/** Close; uncommitted adds and removes are rolled back. Accepts NULL. */
+DPL_API void dpl_index_close(dpl_index *index);
+
+/** Index a document and fill `dups` (may be NULL) with the duplicates it has among what
+ *  is indexed, this handle's uncommitted adds included. The text is normalized and
+ *  fingerprinted as `doppel dedupe` does. Returns DPL_OK, DPL_EDUPID (the id is indexed;
+ *  remove it first), DPL_EEMPTY (no text left after normalization: not added), DPL_EINVAL
+ *  (empty id, or one over 65,535 bytes), DPL_EREADONLY, DPL_ELMDB or DPL_ENOMEM.
+ *  Thread safety: adds, removes and commits of a handle from one thread at a time. */
+DPL_API int dpl_index_add(dpl_index *index, const char *id, size_t id_len, const char *text,
+                          size_t len, dpl_results *dups);
+/** The duplicates a text has among the committed documents, without adding it. Thread
+ *  safe: any number of threads may query one handle at once, also while it writes. */
+DPL_API int dpl_index_query(dpl_index *index, const char *text, size_t len,
+                            dpl_results *dups);
+/** 1 when a document with this id is committed, 0 when not, or a negative error. Thread
+ *  safe, like dpl_index_query(). */
+DPL_API int dpl_index_contains(dpl_index *index, const char *id, size_t id_len);
+/** Remove a document by id. Returns DPL_OK, DPL_ENOENT (no such id), DPL_EREADONLY,
+ *  DPL_ELMDB. Same thread rule as dpl_index_add(). */
+DPL_API int dpl_index_remove(dpl_index *index, const char *id, size_t id_len);
+/** Make this handle's adds and removes durable and visible to other handles and
+ *  processes. A no-op when there are none. Same thread rule as dpl_index_add(). */
+DPL_API int dpl_index_commit(dpl_index *index);
+
+typedef struct dpl_index_stats {
+    uint64_t documents;     /**< committed documents */
+    uint64_t bytes;         /**< size of the data file on disk */
+    unsigned num_perm, bands, rows, ngram;
+    double threshold;
+    char settings[512];     /**< every stored setting and version, "key=value ..." */
+} dpl_index_stats;
+
+/** Thread safe, like dpl_index_query(). */
+DPL_API int dpl_index_stats_get(dpl_index *index, dpl_index_stats *out);
 
 #ifdef __cplusplus
 }

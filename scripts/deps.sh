@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config gzip
           libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev
-          libcld2-dev libstemmer-dev libhunspell-dev hunspell-bg
+          libcld2-dev libstemmer-dev libhunspell-dev hunspell-bg liblmdb-dev python3
           trans-de-en dict-freedict-deu-eng dict-freedict-eng-deu dict-freedict-fra-eng
           dict-freedict-eng-fra dict-freedict-spa-eng dict-freedict-eng-spa
           dict-freedict-ita-eng dict-freedict-eng-ita dict-freedict-eng-bul
@@ -17,7 +17,7 @@ packages=(cmake make gcc g++ pkg-config gzip
           dict-freedict-deu-bul dict-freedict-deu-rus dict-freedict-fra-ita
           dict-freedict-fra-spa dict-freedict-ita-spa)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(valgrind)
+  packages+=(valgrind python3-pytest)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,8 @@
 /* LSH banding: which (bands, rows) to use for a threshold, and band keys. */
 #include "index/lsh.h"
 
+#include <stdio.h>
+
 #include <math.h>
 
 #define XXH_INLINE_ALL
@@ -50,4 +52,24 @@ void dpl__band_keys(const uint32_t *sig, unsigned bands, unsigned rows, uint64_t
 {
     for (unsigned b = 0; b < bands; b++)
         keys[b] = XXH3_64bits_withSeed(sig + (size_t)b * rows, rows * sizeof *sig, b);
+}
+
+int dpl__lsh_resolve(double threshold, unsigned k, unsigned bands, unsigned rows,
+                     unsigned *bands_out, unsigned *rows_out, char *msg, size_t msg_cap)
+{
+    if (!bands && !rows)
+        return dpl_lsh_params(threshold, k, bands_out, rows_out);
+    if (!bands)
+        bands = k / rows;
+    if (!rows)
+        rows = k / bands;
+    if (bands == 0 || rows == 0 || (uint64_t)bands * rows > k) {
+        snprintf(msg, msg_cap,
+                 "bands x rows (%u x %u) must be at least 1 and at most the number of "
+                 "MinHash values (%u)", bands, rows, k);
+        return DPL_EINVAL;
+    }
+    *bands_out = bands;
+    *rows_out = rows;
+    return DPL_OK;
 }

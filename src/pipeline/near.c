@@ -41,22 +41,8 @@ static double lsh_threshold(const dpl_job *job)
 
 static int resolve_banding(dpl_job *job)
 {
-    unsigned b = job->opts.bands, r = job->opts.rows;
-    if (!b && !r)
-        return dpl_lsh_params(lsh_threshold(job), job->k, &job->bands, &job->rows);
-    if (!b)
-        b = job->k / r;
-    if (!r)
-        r = job->k / b;
-    if (b == 0 || r == 0 || (uint64_t)b * r > job->k) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "bands x rows (%u x %u) must be at least 1 and at most the number of "
-                 "MinHash values (%u)", b, r, job->k);
-        return DPL_EINVAL;
-    }
-    job->bands = b;
-    job->rows = r;
-    return DPL_OK;
+    return dpl__lsh_resolve(lsh_threshold(job), job->k, job->opts.bands, job->opts.rows,
+                            &job->bands, &job->rows, job->errmsg, sizeof job->errmsg);
 }
 
 int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd_out,

@@ -1,0 +1,975 @@
+/* The persistent index: an LMDB environment with four databases.
+ *
+ *   meta      "settings" -> what dpl__settings_format() wrote; "next" -> the next document
+ *             number (u32); "count" -> committed documents (u64)
+ *   docs      document number (u32, in adding order, never reused) -> flags (1 byte),
+ *             exact fingerprint (16), signature (k x 2, when the document has shingles),
+ *             id
+ *   ids       XXH3-128 of the id (16 bytes) -> document number
+ *   buckets   (band << 16 | 16 bits of the band key) -> sorted 8-byte values (32 more bits
+ *             of the band key << 32 | document number): all of one band's buckets that
+ *             share 16 bits sit under one LMDB key, so each entry costs about its 8 bytes
+ *             instead of a node of its own. Exact fingerprints use the band number 0xFFFF.
+ *
+ * Adds and removes go into one write transaction per handle, made durable by commit;
+ * queries read committed data in read-only transactions of their own, so they may run in
+ * any thread at any time. Fingerprints are computed with a pool of workers (normalizer,
+ * script stage, shingler), one taken per call. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define EXACT_BAND 0xFFFFu
+#define MAX_ID_BYTES 65535
+#define DOC_HAS_SIG 1
+#define DOC_HEADER 17 /* flags + exact fingerprint */
+/* Address space reserved for the data file; the file itself grows only as needed. 64 GiB
+ * hold 100 million documents. */
+#define MIN_MAP_SIZE ((size_t)64 << 30)
+
+typedef struct worker {
+    dpl_normalizer *norm;
+    dpl_script *script;
+    dpl_shingler *shingler;
+    uint32_t sig[DPL_MAX_NUM_PERM];
+    struct worker *next;
+} worker;
+
+struct dpl_index {
+    MDB_env *env;
+    MDB_dbi meta, docs, ids, buckets;
+    dpl__index_settings set;
+    int readonly;
+    /* the writer */
+    pthread_mutex_t write_lock;
+    MDB_txn *wtxn;
+    pthread_t owner;
+    uint32_t next_doc;
+    uint64_t count;
+    /* fingerprinting */
+    pthread_mutex_t pool_lock;
+    dpl_script *proto;
+    worker *idle;
+};
+
+struct dpl_results {
+    dpl_match *items;
+    size_t n, cap;
+    uint32_t *docs;  /* document number of each match, for ordering */
+    size_t *id_off;  /* offsets into ids until the pointers are fixed */
+    size_t docs_cap, off_cap;
+    dpl__buf ids;
+};
+
+/* ------------------------------------------------------------------ errors ----------- */
+
+static int from_lmdb(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return DPL_OK;
+    case MDB_NOTFOUND: return DPL_ENOENT;
+    case MDB_INVALID:
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_VERSION_MISMATCH:
+    case MDB_INCOMPATIBLE: return DPL_ENOTINDEX;
+    case ENOMEM: return DPL_ENOMEM;
+    case EACCES:
+    case EROFS: return DPL_EACCES;
+    case ENOENT: return DPL_ENOENT;
+    default: return DPL_ELMDB;
+    }
+}
+
+static int fail(char *msg, size_t cap, int code, const char *path, const char *what, int rc)
+{
+    if (msg && cap)
+        snprintf(msg, cap, "%s: %s: %s", path ? path : "(in-memory index)", what,
+                 mdb_strerror(rc));
+    return code;
+}
+
+/* ------------------------------------------------------------------ results ---------- */
+
+dpl_results *dpl_results_create(void)
+{
+    return calloc(1, sizeof(dpl_results));
+}
+
+void dpl_results_free(dpl_results *res)
+{
+    if (!res)
+        return;
+    free(res->items);
+    free(res->docs);
+    free(res->id_off);
+    dpl__buf_free(&res->ids);
+    free(res);
+}
+
+size_t dpl_results_count(const dpl_results *res)
+{
+    return res ? res->n : 0;
+}
+
+int dpl_results_get(const dpl_results *res, size_t i, dpl_match *out)
+{
+    if (!res || !out || i >= res->n)
+        return DPL_EINVAL;
+    *out = res->items[i];
+    return DPL_OK;
+}
+
+static void results_clear(dpl_results *res)
+{
+    if (!res)
+        return;
+    res->n = 0;
+    dpl__buf_clear(&res->ids);
+}
+
+static int results_push(dpl_results *res, uint32_t doc, dpl_match_kind kind, double score,
+                        const char *id, size_t id_len)
+{
+    if (!res)
+        return DPL_OK;
+    DPL_TRY(dpl__grow((void **)&res->items, &res->cap, res->n + 1, sizeof *res->items));
+    DPL_TRY(dpl__grow((void **)&res->docs, &res->docs_cap, res->n + 1, sizeof *res->docs));
+    DPL_TRY(dpl__grow((void **)&res->id_off, &res->off_cap, res->n + 1, sizeof *res->id_off));
+    res->id_off[res->n] = res->ids.len;
+    DPL_TRY(dpl__buf_append(&res->ids, id, id_len));
+    res->items[res->n] = (dpl_match){NULL, id_len, kind, score};
+    res->docs[res->n++] = doc;
+    return DPL_OK;
+}
+
+/* Exact matches first, then by falling score, then in adding order. */
+static int before(const dpl_results *r, size_t a, size_t b)
+{
+    if (r->items[a].kind != r->items[b].kind)
+        return r->items[a].kind < r->items[b].kind;
+    if (r->items[a].score != r->items[b].score)
+        return r->items[a].score > r->items[b].score;
+    return r->docs[a] < r->docs[b];
+}
+
+static void swap_match(dpl_results *r, size_t a, size_t b)
+{
+    dpl_match m = r->items[a];
+    r->items[a] = r->items[b];
+    r->items[b] = m;
+    uint32_t d = r->docs[a];
+    r->docs[a] = r->docs[b];
+    r->docs[b] = d;
+    size_t o = r->id_off[a];
+    r->id_off[a] = r->id_off[b];
+    r->id_off[b] = o;
+}
+
+/* Insertion sort (results are few), then the id pointers, now that the buffer is final. */
+static void results_finish(dpl_results *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 1; i < r->n; i++)
+        for (size_t j = i; j > 0 && before(r, j, j - 1); j--)
+            swap_match(r, j, j - 1);
+    for (size_t i = 0; i < r->n; i++)
+        r->items[i].id = r->ids.data + r->id_off[i];
+}
+
+/* ------------------------------------------------------------------ workers ---------- */
+
+static void worker_free(worker *w)
+{
+    if (!w)
+        return;
+    dpl_normalizer_free(w->norm);
+    dpl_script_free(w->script);
+    dpl_shingler_free(w->shingler);
+    free(w);
+}
+
+static int worker_take(dpl_index *ix, worker **out)
+{
+    pthread_mutex_lock(&ix->pool_lock);
+    worker *w = ix->idle;
+    if (w) {
+        ix->idle = w->next;
+        pthread_mutex_unlock(&ix->pool_lock);
+        *out = w;
+        return DPL_OK;
+    }
+    int rc = DPL_ENOMEM;
+    w = calloc(1, sizeof *w);
+    if (w) /* cloned under the lock: the prototype is not to be read by two at once */
+        rc = dpl_script_clone(ix->proto, &w->script);
+    pthread_mutex_unlock(&ix->pool_lock);
+    if (rc == DPL_OK) {
+        /* The script stage marks word boundaries in every script itself, as in a job. */
+        dpl_shingle_unit unit = ix->set.unit == DPL_SHINGLE_WORDS ? DPL_SHINGLE_SPACED_WORDS
+                                                                  : ix->set.unit;
+        w->norm = dpl_normalizer_create(ix->set.norm_flags);
+        w->shingler = dpl_shingler_create(unit, ix->set.ngram);
+        if (!w->norm || !w->shingler)
+            rc = DPL_ENOMEM;
+    }
+    if (rc != DPL_OK) {
+        worker_free(w);
+        return rc;
+    }
+    *out = w;
+    return DPL_OK;
+}
+
+static void worker_give(dpl_index *ix, worker *w)
+{
+    pthread_mutex_lock(&ix->pool_lock);
+    w->next = ix->idle;
+    ix->idle = w;
+    pthread_mutex_unlock(&ix->pool_lock);
+}
+
+/* The text normalized, fingerprinted and sketched as a dedupe job does it. */
+static int fingerprint_with(dpl_index *ix, worker *w, const char *text, size_t len,
+                            dpl__index_fp *fp)
+{
+    if (memchr(text, '\0', len))
+        return DPL_ENUL;
+    const char *norm, *script_out;
+    size_t norm_len, script_len, n;
+    DPL_TRY(dpl_normalize(w->norm, text, len, &norm, &norm_len, NULL));
+    if (norm_len == 0)
+        return DPL_EEMPTY;
+    fp->exact = dpl_exact_hash(norm, norm_len);
+    DPL_TRY(dpl_script_apply(w->script, norm, norm_len, &script_out, &script_len));
+    const uint64_t *shingles;
+    DPL_TRY(dpl_shingle(w->shingler, script_out, script_len, &shingles, &n));
+    fp->has_sig = n > 0;
+    if (!fp->has_sig)
+        return DPL_OK;
+    DPL_TRY(dpl_minhash(shingles, n, ix->set.k, ix->set.seed, w->sig));
+    for (unsigned i = 0; i < ix->set.k; i++)
+        fp->sig[i] = (uint16_t)w->sig[i];
+    return DPL_OK;
+}
+
+static int fingerprint(dpl_index *ix, const char *text, size_t len, dpl__index_fp *fp)
+{
+    if (!text && len)
+        return DPL_EINVAL;
+    worker *w;
+    DPL_TRY(worker_take(ix, &w));
+    int rc = fingerprint_with(ix, w, text ? text : "", len, fp);
+    worker_give(ix, w);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ records ---------- */
+
+typedef struct doc_view {
+    uint8_t flags;
+    dpl_hash128 exact;
+    const uint16_t *sig; /* unaligned in LMDB's page: read through a copy */
+    const char *id;
+    size_t id_len;
+} doc_view;
+
+static int doc_get(MDB_txn *txn, const dpl_index *ix, uint32_t doc, doc_view *v)
+{
+    MDB_val key = {sizeof doc, &doc}, val;
+    int rc = mdb_get(txn, ix->docs, &key, &val);
+    if (rc != MDB_SUCCESS)
+        return from_lmdb(rc);
+    const unsigned char *p = val.mv_data;
+    if (val.mv_size < DOC_HEADER)
+        return DPL_ENOTINDEX;
+    v->flags = p[0];
+    memcpy(&v->exact, p + 1, sizeof v->exact);
+    size_t sig_bytes = v->flags & DOC_HAS_SIG ? (size_t)ix->set.k * 2 : 0;
+    if (val.mv_size < DOC_HEADER + sig_bytes)
+        return DPL_ENOTINDEX;
+    v->sig = sig_bytes ? (const uint16_t *)(const void *)(p + DOC_HEADER) : NULL;
+    v->id = (const char *)p + DOC_HEADER + sig_bytes;
+    v->id_len = val.mv_size - DOC_HEADER - sig_bytes;
+    return DPL_OK;
+}
+
+static MDB_val id_key(const char *id, size_t len, XXH128_hash_t *h)
+{
+    *h = XXH3_128bits(id, len);
+    return (MDB_val){sizeof *h, h};
+}
+
+/* The bucket key and value of one band key. */
+static void bucket_of(unsigned band, uint64_t key, uint32_t doc, uint32_t *k, uint64_t *v)
+{
+    *k = (uint32_t)band << 16 | (uint32_t)(key >> 48);
+    *v = ((key >> 16) & 0xFFFFFFFFull) << 32 | doc;
+}
+
+/* ------------------------------------------------------------------ lookup ----------- */
+
+typedef struct candidates {
+    uint32_t *docs;
+    size_t n, cap;
+} candidates;
+
+/* Every document in the bucket of `key` in `band`. */
+static int bucket_members(MDB_cursor *cur, unsigned band, uint64_t key, candidates *c)
+{
+    uint32_t k;
+    uint64_t v;
+    bucket_of(band, key, 0, &k, &v);
+    MDB_val mk = {sizeof k, &k}, mv = {sizeof v, &v};
+    int rc = mdb_cursor_get(cur, &mk, &mv, MDB_GET_BOTH_RANGE);
+    while (rc == MDB_SUCCESS) {
+        uint64_t got;
+        memcpy(&got, mv.mv_data, sizeof got);
+        if (got >> 32 != v >> 32)
+            break;
+        DPL_TRY(dpl__grow((void **)&c->docs, &c->cap, c->n + 1, sizeof *c->docs));
+        c->docs[c->n++] = (uint32_t)got;
+        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_DUP);
+    }
+    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? DPL_OK : from_lmdb(rc);
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void sort_unique(candidates *c)
+{
+    if (c->n < 2)
+        return;
+    qsort(c->docs, c->n, sizeof *c->docs, compare_u32);
+    size_t out = 1;
+    for (size_t i = 1; i < c->n; i++)
+        if (c->docs[i] != c->docs[out - 1])
+            c->docs[out++] = c->docs[i];
+    c->n = out;
+}
+
+static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
+                  candidates *exact, candidates *near)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, ix->buckets, &cur);
+    if (rc != MDB_SUCCESS)
+        return from_lmdb(rc);
+    int err = bucket_members(cur, EXACT_BAND, fp->exact.hi, exact);
+    if (fp->has_sig) {
+        uint64_t keys[DPL_MAX_NUM_PERM];
+        dpl__index_band_keys(&ix->set, fp->sig, keys);
+        for (unsigned b = 0; b < ix->set.bands && err == DPL_OK; b++)
+            err = bucket_members(cur, b, keys[b], near);
+    }
+    mdb_cursor_close(cur);
+    sort_unique(exact);
+    sort_unique(near);
+    return err;
+}
+
+static int is_in(const candidates *c, uint32_t doc)
+{
+    return bsearch(&doc, c->docs, c->n, sizeof doc, compare_u32) != NULL;
+}
+
+/* Candidates checked against their records: exact ones by the whole fingerprint, near
+ * ones by the estimate. */
+static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
+                 const candidates *exact, const candidates *near, dpl_results *res)
+{
+    candidates confirmed = {0};
+    int rc = DPL_OK;
+    for (size_t i = 0; i < exact->n && rc == DPL_OK; i++) {
+        doc_view v;
+        rc = doc_get(txn, ix, exact->docs[i], &v);
+        if (rc == DPL_OK && memcmp(&v.exact, &fp->exact, sizeof v.exact) == 0) {
+            rc = results_push(res, exact->docs[i], DPL_MATCH_EXACT, 1.0, v.id, v.id_len);
+            if (rc == DPL_OK)
+                rc = dpl__grow((void **)&confirmed.docs, &confirmed.cap, confirmed.n + 1,
+                               sizeof *confirmed.docs);
+            if (rc == DPL_OK)
+                confirmed.docs[confirmed.n++] = exact->docs[i];
+        }
+    }
+    uint16_t sig[DPL_MAX_NUM_PERM];
+    for (size_t i = 0; i < near->n && rc == DPL_OK; i++) {
+        if (is_in(&confirmed, near->docs[i]))
+            continue; /* an exact copy is reported as such */
+        doc_view v;
+        rc = doc_get(txn, ix, near->docs[i], &v);
+        if (rc != DPL_OK || !v.sig)
+            continue;
+        memcpy(sig, v.sig, (size_t)ix->set.k * sizeof *sig);
+        double s = dpl__index_estimate(fp->sig, sig, ix->set.k);
+        if (s >= ix->set.threshold)
+            rc = results_push(res, near->docs[i], DPL_MATCH_NEAR, s, v.id, v.id_len);
+    }
+    free(confirmed.docs);
+    return rc;
+}
+
+static int find(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp, dpl_results *res)
+{
+    results_clear(res);
+    candidates exact = {0}, near = {0};
+    int rc = gather(txn, ix, fp, &exact, &near);
+    if (rc == DPL_OK)
+        rc = score(txn, ix, fp, &exact, &near, res);
+    free(exact.docs);
+    free(near.docs);
+    if (rc == DPL_OK)
+        results_finish(res);
+    else
+        results_clear(res);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ meta ------------- */
+
+static int meta_get(MDB_txn *txn, const dpl_index *ix, const char *name, MDB_val *val)
+{
+    MDB_val key = {strlen(name), (void *)name};
+    return mdb_get(txn, ix->meta, &key, val);
+}
+
+static int meta_put(MDB_txn *txn, const dpl_index *ix, const char *name, const void *data,
+                    size_t len)
+{
+    MDB_val key = {strlen(name), (void *)name}, val = {len, (void *)data};
+    return mdb_put(txn, ix->meta, &key, &val, 0);
+}
+
+static int read_counters(MDB_txn *txn, const dpl_index *ix, uint32_t *next, uint64_t *count)
+{
+    MDB_val v;
+    *next = 0;
+    *count = 0;
+    if (meta_get(txn, ix, "next", &v) == MDB_SUCCESS && v.mv_size == sizeof *next)
+        memcpy(next, v.mv_data, sizeof *next);
+    if (meta_get(txn, ix, "count", &v) == MDB_SUCCESS && v.mv_size == sizeof *count)
+        memcpy(count, v.mv_data, sizeof *count);
+    return DPL_OK;
+}
+
+/* ------------------------------------------------------------------ transactions ----- */
+
+static int begin_read(dpl_index *ix, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the file past our map */
+        mdb_env_set_mapsize(ix->env, 0);
+        rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
+    }
+    return from_lmdb(rc);
+}
+
+/* The handle's write transaction, begun on first use; only its owner thread may use it
+ * (LMDB's write lock is a mutex held by that thread until the commit). */
+static int writer(dpl_index *ix, MDB_txn **out)
+{
+    if (ix->readonly)
+        return DPL_EREADONLY;
+    if (ix->wtxn) {
+        if (!pthread_equal(ix->owner, pthread_self()))
+            return DPL_EINVAL;
+        *out = ix->wtxn;
+        return DPL_OK;
+    }
+    int rc = mdb_txn_begin(ix->env, NULL, 0, &ix->wtxn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(ix->env, 0);
+        rc = mdb_txn_begin(ix->env, NULL, 0, &ix->wtxn);
+    }
+    if (rc != MDB_SUCCESS) {
+        ix->wtxn = NULL;
+        return from_lmdb(rc);
+    }
+    ix->owner = pthread_self();
+    read_counters(ix->wtxn, ix, &ix->next_doc, &ix->count);
+    *out = ix->wtxn;
+    return DPL_OK;
+}
+
+/* After a failed write LMDB's transaction cannot go on: everything since the last
+ * commit is rolled back, as the API says. */
+static int write_failed(dpl_index *ix, int lmdb_rc)
+{
+    mdb_txn_abort(ix->wtxn);
+    ix->wtxn = NULL;
+    return from_lmdb(lmdb_rc) == DPL_ENOENT ? DPL_ELMDB : from_lmdb(lmdb_rc);
+}
+
+/* ------------------------------------------------------------------ add -------------- */
+
+static int put_buckets(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
+                       uint32_t doc, unsigned flags)
+{
+    uint32_t k;
+    uint64_t v;
+    MDB_val mk = {sizeof k, &k}, mv = {sizeof v, &v};
+    bucket_of(EXACT_BAND, fp->exact.hi, doc, &k, &v);
+    int rc = flags ? mdb_put(txn, ix->buckets, &mk, &mv, 0)
+                   : mdb_del(txn, ix->buckets, &mk, &mv);
+    if (rc != MDB_SUCCESS || !fp->has_sig)
+        return rc;
+    uint64_t keys[DPL_MAX_NUM_PERM];
+    dpl__index_band_keys(&ix->set, fp->sig, keys);
+    for (unsigned b = 0; b < ix->set.bands && rc == MDB_SUCCESS; b++) {
+        bucket_of(b, keys[b], doc, &k, &v);
+        rc = flags ? mdb_put(txn, ix->buckets, &mk, &mv, 0)
+                   : mdb_del(txn, ix->buckets, &mk, &mv);
+    }
+    return rc;
+}
+
+static int put_doc(MDB_txn *txn, dpl_index *ix, const dpl__index_fp *fp, const char *id,
+                   size_t id_len, uint32_t doc)
+{
+    size_t sig_bytes = fp->has_sig ? (size_t)ix->set.k * 2 : 0;
+    MDB_val key = {sizeof doc, &doc}, val = {DOC_HEADER + sig_bytes + id_len, NULL};
+    int rc = mdb_put(txn, ix->docs, &key, &val, MDB_APPEND | MDB_RESERVE);
+    if (rc != MDB_SUCCESS)
+        return rc;
+    unsigned char *p = val.mv_data;
+    p[0] = fp->has_sig ? DOC_HAS_SIG : 0;
+    memcpy(p + 1, &fp->exact, sizeof fp->exact);
+    memcpy(p + DOC_HEADER, fp->sig, sig_bytes);
+    memcpy(p + DOC_HEADER + sig_bytes, id, id_len);
+    XXH128_hash_t h;
+    MDB_val ik = id_key(id, id_len, &h), iv = {sizeof doc, &doc};
+    rc = mdb_put(txn, ix->ids, &ik, &iv, MDB_NOOVERWRITE);
+    return rc == MDB_SUCCESS ? put_buckets(txn, ix, fp, doc, 1) : rc;
+}
+
+static int has_id(MDB_txn *txn, const dpl_index *ix, const char *id, size_t len, uint32_t *doc)
+{
+    XXH128_hash_t h;
+    MDB_val key = id_key(id, len, &h), val;
+    int rc = mdb_get(txn, ix->ids, &key, &val);
+    if (rc == MDB_SUCCESS && val.mv_size == sizeof *doc && doc)
+        memcpy(doc, val.mv_data, sizeof *doc);
+    return rc;
+}
+
+int dpl_index_add(dpl_index *ix, const char *id, size_t id_len, const char *text, size_t len,
+                  dpl_results *dups)
+{
+    results_clear(dups);
+    if (!ix || !id || id_len == 0 || id_len > MAX_ID_BYTES)
+        return DPL_EINVAL;
+    dpl__index_fp *fp = malloc(sizeof *fp);
+    if (!fp)
+        return DPL_ENOMEM;
+    pthread_mutex_lock(&ix->write_lock);
+    MDB_txn *txn;
+    int rc = writer(ix, &txn);
+    if (rc == DPL_OK) {
+        int got = has_id(txn, ix, id, id_len, NULL);
+        rc = got == MDB_SUCCESS ? DPL_EDUPID : got == MDB_NOTFOUND ? DPL_OK
+                                                                   : write_failed(ix, got);
+    }
+    if (rc == DPL_OK)
+        rc = fingerprint(ix, text, len, fp);
+    if (rc == DPL_OK)
+        rc = find(txn, ix, fp, dups);
+    if (rc == DPL_OK && ix->next_doc == UINT32_MAX)
+        rc = DPL_ENOMEM; /* four billion documents: the numbering is spent */
+    if (rc == DPL_OK) {
+        int put = put_doc(txn, ix, fp, id, id_len, ix->next_doc);
+        if (put == MDB_SUCCESS) {
+            ix->next_doc++;
+            ix->count++;
+        } else {
+            rc = write_failed(ix, put);
+        }
+    }
+    pthread_mutex_unlock(&ix->write_lock);
+    free(fp);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ query ------------ */
+
+int dpl_index_query(dpl_index *ix, const char *text, size_t len, dpl_results *dups)
+{
+    results_clear(dups);
+    if (!ix)
+        return DPL_EINVAL;
+    dpl__index_fp *fp = malloc(sizeof *fp);
+    if (!fp)
+        return DPL_ENOMEM;
+    int rc = fingerprint(ix, text, len, fp);
+    MDB_txn *txn = NULL;
+    if (rc == DPL_OK)
+        rc = begin_read(ix, &txn);
+    if (rc == DPL_OK) {
+        rc = find(txn, ix, fp, dups);
+        mdb_txn_abort(txn);
+    }
+    free(fp);
+    return rc;
+}
+
+int dpl_index_contains(dpl_index *ix, const char *id, size_t id_len)
+{
+    if (!ix || (!id && id_len))
+        return DPL_EINVAL;
+    MDB_txn *txn;
+    DPL_TRY(begin_read(ix, &txn));
+    int rc = has_id(txn, ix, id ? id : "", id_len, NULL);
+    mdb_txn_abort(txn);
+    return rc == MDB_SUCCESS ? 1 : rc == MDB_NOTFOUND ? 0 : from_lmdb(rc);
+}
+
+/* ------------------------------------------------------------------ remove ----------- */
+
+static int delete_doc(MDB_txn *txn, const dpl_index *ix, uint32_t doc, const char *id,
+                      size_t id_len)
+{
+    doc_view v;
+    int rc = doc_get(txn, ix, doc, &v);
+    if (rc != DPL_OK)
+        return MDB_CORRUPTED;
+    dpl__index_fp fp = {.exact = v.exact, .has_sig = v.sig != NULL};
+    if (v.sig)
+        memcpy(fp.sig, v.sig, (size_t)ix->set.k * sizeof *fp.sig);
+    int lrc = put_buckets(txn, ix, &fp, doc, 0);
+    XXH128_hash_t h;
+    MDB_val ik = id_key(id, id_len, &h), dk = {sizeof doc, &doc};
+    if (lrc == MDB_SUCCESS)
+        lrc = mdb_del(txn, ix->ids, &ik, NULL);
+    if (lrc == MDB_SUCCESS)
+        lrc = mdb_del(txn, ix->docs, &dk, NULL);
+    return lrc;
+}
+
+int dpl_index_remove(dpl_index *ix, const char *id, size_t id_len)
+{
+    if (!ix || !id || id_len == 0 || id_len > MAX_ID_BYTES)
+        return DPL_EINVAL;
+    pthread_mutex_lock(&ix->write_lock);
+    MDB_txn *txn;
+    uint32_t doc = 0;
+    int rc = writer(ix, &txn);
+    if (rc == DPL_OK) {
+        int got = has_id(txn, ix, id, id_len, &doc);
+        rc = got == MDB_NOTFOUND ? DPL_ENOENT : got != MDB_SUCCESS ? write_failed(ix, got)
+                                                                   : DPL_OK;
+    }
+    if (rc == DPL_OK) {
+        int del = delete_doc(txn, ix, doc, id, id_len);
+        if (del == MDB_SUCCESS)
+            ix->count--;
+        else
+            rc = write_failed(ix, del);
+    }
+    pthread_mutex_unlock(&ix->write_lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ commit ----------- */
+
+int dpl_index_commit(dpl_index *ix)
+{
+    if (!ix)
+        return DPL_EINVAL;
+    pthread_mutex_lock(&ix->write_lock);
+    int rc = DPL_OK;
+    if (ix->wtxn && !pthread_equal(ix->owner, pthread_self())) {
+        rc = DPL_EINVAL;
+    } else if (ix->wtxn) {
+        int lrc = meta_put(ix->wtxn, ix, "next", &ix->next_doc, sizeof ix->next_doc);
+        if (lrc == MDB_SUCCESS)
+            lrc = meta_put(ix->wtxn, ix, "count", &ix->count, sizeof ix->count);
+        if (lrc == MDB_SUCCESS) {
+            lrc = mdb_txn_commit(ix->wtxn); /* frees the transaction, failed or not */
+            ix->wtxn = NULL;
+            rc = from_lmdb(lrc);
+            if (rc == DPL_ENOENT)
+                rc = DPL_ELMDB;
+        } else {
+            rc = write_failed(ix, lrc);
+        }
+    }
+    pthread_mutex_unlock(&ix->write_lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ stats ------------ */
+
+int dpl_index_stats_get(dpl_index *ix, dpl_index_stats *out)
+{
+    if (!ix || !out)
+        return DPL_EINVAL;
+    memset(out, 0, sizeof *out);
+    MDB_txn *txn;
+    DPL_TRY(begin_read(ix, &txn));
+    uint32_t next;
+    read_counters(txn, ix, &next, &out->documents);
+    MDB_val v;
+    if (meta_get(txn, ix, "settings", &v) == MDB_SUCCESS) {
+        size_t n = v.mv_size < sizeof out->settings - 1 ? v.mv_size : sizeof out->settings - 1;
+        memcpy(out->settings, v.mv_data, n);
+        for (size_t i = 0; i < n; i++) /* one line: "key=value key=value ..." */
+            out->settings[i] = out->settings[i] == '\n' ? ' ' : out->settings[i];
+        while (n > 0 && out->settings[n - 1] == ' ')
+            n--;
+        out->settings[n] = '\0';
+    }
+    mdb_txn_abort(txn);
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(ix->env, &info);
+    mdb_env_stat(ix->env, &st);
+    out->bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    out->num_perm = ix->set.k;
+    out->bands = ix->set.bands;
+    out->rows = ix->set.rows;
+    out->ngram = ix->set.ngram;
+    out->threshold = ix->set.threshold;
+    return DPL_OK;
+}
+
+/* ------------------------------------------------------------------ open / close ----- */
+
+/* The four databases. In a new environment they are made; an LMDB environment that holds
+ * other data, or a read-only one without them, is not an index. */
+static int open_dbs(dpl_index *ix, MDB_txn *txn, const char *path, char *msg, size_t cap)
+{
+    MDB_dbi main_db;
+    MDB_stat st;
+    int rc = mdb_dbi_open(txn, NULL, 0, &main_db);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_stat(txn, main_db, &st);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, DPL_ENOTINDEX, path, "not a doppel index", rc);
+    rc = mdb_dbi_open(txn, "meta", 0, &ix->meta);
+    if (rc == MDB_NOTFOUND && (ix->readonly || st.ms_entries > 0))
+        return fail(msg, cap, DPL_ENOTINDEX, path, "not a doppel index", rc);
+    unsigned create = ix->readonly ? 0 : MDB_CREATE;
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_dbi_open(txn, "meta", create, &ix->meta);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "docs", create | MDB_INTEGERKEY, &ix->docs);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "ids", create, &ix->ids);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "buckets",
+                          create | MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP,
+                          &ix->buckets);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, from_lmdb(rc) == DPL_ENOENT ? DPL_ENOTINDEX : from_lmdb(rc),
+                    path, "not a doppel index", rc);
+    return DPL_OK;
+}
+
+/* A new index stores its settings; an existing one is checked against those given and
+ * then runs with its own. */
+static int settle_settings(dpl_index *ix, MDB_txn *txn, const dpl_options *opts,
+                           const char *path, char *msg, size_t cap)
+{
+    MDB_val v;
+    int rc = meta_get(txn, ix, "settings", &v);
+    if (rc == MDB_NOTFOUND && !ix->readonly) {
+        DPL_TRY(dpl__settings_resolve(opts, &ix->set, msg, cap));
+        dpl__buf text = {0};
+        int err = dpl__settings_format(&ix->set, &text);
+        if (err == DPL_OK && meta_put(txn, ix, "settings", text.data, text.len) != MDB_SUCCESS)
+            err = DPL_ELMDB;
+        dpl__buf_free(&text);
+        return err;
+    }
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, DPL_ENOTINDEX, path, "no settings record", rc);
+    char inner[400];
+    int err = dpl__settings_check(v.mv_data, v.mv_size, opts, inner, sizeof inner);
+    if (err != DPL_OK) {
+        snprintf(msg, cap, "%s: %s", path ? path : "(in-memory index)", inner);
+        return err;
+    }
+    dpl__settings_parse(v.mv_data, v.mv_size, &ix->set);
+    if (opts && opts->threshold > 0 && opts->threshold <= 1)
+        ix->set.threshold = opts->threshold; /* it only filters matches */
+    return DPL_OK;
+}
+
+static int setup(dpl_index *ix, const dpl_options *opts, const char *path, char *msg,
+                 size_t cap)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(ix->env, NULL, ix->readonly ? MDB_RDONLY : 0, &txn);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, from_lmdb(rc), path, "cannot read the index", rc);
+    int err = open_dbs(ix, txn, path, msg, cap);
+    if (err == DPL_OK)
+        err = settle_settings(ix, txn, opts, path, msg, cap);
+    if (err != DPL_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    /* Committed even when read-only: the database handles opened in a transaction are
+     * kept only when it commits. */
+    rc = mdb_txn_commit(txn);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, from_lmdb(rc), path, "cannot write the index", rc);
+    return DPL_OK;
+}
+
+static size_t map_size(const char *path)
+{
+    struct stat st;
+    char file[4096];
+    snprintf(file, sizeof file, "%s/data.mdb", path);
+    size_t size = MIN_MAP_SIZE;
+    if (stat(file, &st) == 0 && (size_t)st.st_size * 2 > size)
+        size = (size_t)st.st_size * 2;
+    return size;
+}
+
+/* The folder: made when asked to create, and it must hold an index otherwise. */
+static int prepare_folder(const char *path, unsigned flags, char *msg, size_t cap)
+{
+    char file[4096];
+    struct stat st;
+    if (snprintf(file, sizeof file, "%s/data.mdb", path) >= (int)sizeof file)
+        return DPL_EINVAL;
+    if (stat(file, &st) == 0)
+        return DPL_OK;
+    if (!(flags & DPL_INDEX_CREATE) || (flags & DPL_INDEX_READONLY)) {
+        snprintf(msg, cap, "%s: no index here (create it first)", path);
+        return DPL_ENOENT;
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        snprintf(msg, cap, "%s: cannot create the index folder: %s", path, strerror(errno));
+        return errno == EACCES ? DPL_EACCES : DPL_EIO;
+    }
+    return DPL_OK;
+}
+
+/* An in-memory index: a folder in /dev/shm (else TMPDIR), emptied and removed right after
+ * LMDB opened its files, so nothing is left behind however the process ends. */
+static int open_temporary(dpl_index *ix, char *msg, size_t cap)
+{
+    const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    char dir[512], file[600];
+    snprintf(dir, sizeof dir, "%s/doppel-index.XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        snprintf(msg, cap, "%s: cannot create a temporary index: %s", dir, strerror(errno));
+        return DPL_EIO;
+    }
+    int rc = mdb_env_open(ix->env, dir, MDB_NOTLS | MDB_NOSYNC, 0600);
+    snprintf(file, sizeof file, "%s/data.mdb", dir);
+    unlink(file);
+    snprintf(file, sizeof file, "%s/lock.mdb", dir);
+    unlink(file);
+    rmdir(dir);
+    return rc == MDB_SUCCESS ? DPL_OK : fail(msg, cap, from_lmdb(rc), NULL, "cannot open", rc);
+}
+
+static int open_env(dpl_index *ix, const char *path, unsigned flags, char *msg, size_t cap)
+{
+    int rc = mdb_env_create(&ix->env);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_maxdbs(ix->env, 4);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_env_set_mapsize(ix->env, path ? map_size(path) : MIN_MAP_SIZE);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, from_lmdb(rc), path, "cannot set up LMDB", rc);
+    if (!path)
+        return open_temporary(ix, msg, cap);
+    DPL_TRY(prepare_folder(path, flags, msg, cap));
+    rc = mdb_env_open(ix->env, path, MDB_NOTLS | (ix->readonly ? MDB_RDONLY : 0), 0664);
+    if (rc != MDB_SUCCESS)
+        return fail(msg, cap, from_lmdb(rc), path, "cannot open the index", rc);
+    return DPL_OK;
+}
+
+static dpl_index *index_new(unsigned flags)
+{
+    dpl_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return NULL;
+    ix->readonly = (flags & DPL_INDEX_READONLY) != 0;
+    pthread_mutex_init(&ix->write_lock, NULL);
+    pthread_mutex_init(&ix->pool_lock, NULL);
+    return ix;
+}
+
+static int open_script(dpl_index *ix, char *msg, size_t cap)
+{
+    dpl_script_options so = {ix->set.translit, ix->set.no_translit, ix->set.han_simplify,
+                             ix->set.segment};
+    int rc = dpl_script_create(&so, ix->set.norm_flags, &ix->proto);
+    if (rc != DPL_OK)
+        snprintf(msg, cap, "cannot open the script stage (%s): %s", ix->set.translit,
+                 dpl_strerror(rc));
+    return rc;
+}
+
+int dpl_index_open(const char *path, const dpl_options *opts, unsigned flags, dpl_index **out,
+                   char *msg, size_t msg_cap)
+{
+    char scratch[1];
+    if (!msg || !msg_cap) {
+        msg = scratch;
+        msg_cap = sizeof scratch;
+    }
+    msg[0] = '\0';
+    if (!out)
+        return DPL_EINVAL;
+    *out = NULL;
+    dpl_index *ix = index_new(flags);
+    if (!ix)
+        return DPL_ENOMEM;
+    if (!path && ix->readonly) {
+        dpl_index_close(ix);
+        snprintf(msg, msg_cap, "an in-memory index cannot be read-only");
+        return DPL_EINVAL;
+    }
+    int rc = open_env(ix, path, flags, msg, msg_cap);
+    if (rc == DPL_OK)
+        rc = setup(ix, opts, path, msg, msg_cap);
+    if (rc == DPL_OK)
+        rc = open_script(ix, msg, msg_cap);
+    if (rc != DPL_OK) {
+        dpl_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return DPL_OK;
+}
+
+void dpl_index_close(dpl_index *ix)
+{
+    if (!ix)
+        return;
+    if (ix->wtxn)
+        mdb_txn_abort(ix->wtxn);
+    while (ix->idle) {
+        worker *w = ix->idle;
+        ix->idle = w->next;
+        worker_free(w);
+    }
+    dpl_script_free(ix->proto);
+    if (ix->env)
+        mdb_env_close(ix->env);
+    pthread_mutex_destroy(&ix->write_lock);
+    pthread_mutex_destroy(&ix->pool_lock);
+    free(ix);
+}

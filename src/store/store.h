@@ -1,0 +1,47 @@
+/* Internal interface of the store family: the persistent index (LMDB) and what it keeps
+ * per document. Not part of the public API. */
+#ifndef DPL_STORE_H
+#define DPL_STORE_H
+
+#include "common/common.h"
+
+/* The settings that decide fingerprints, resolved (no zero "defaults" left), as stored in
+ * an index. */
+typedef struct dpl__index_settings {
+    unsigned k, bands, rows, ngram, norm_flags;
+    dpl_shingle_unit unit;
+    uint64_t seed;
+    double threshold;
+    char translit[256];
+    int no_translit, han_simplify;
+    dpl_segment_mode segment;
+} dpl__index_settings;
+
+/* Defaults filled in for every field `opts` leaves at zero. Returns DPL_EINVAL with a
+ * message for settings the index cannot hold. */
+int dpl__settings_resolve(const dpl_options *opts, dpl__index_settings *out, char *msg,
+                          size_t msg_cap);
+/* "key=value" lines, one per setting, then the Unicode and ICU versions: what the index
+ * stores and compares. */
+int dpl__settings_format(const dpl__index_settings *s, dpl__buf *out);
+/* Parse what dpl__settings_format() wrote. DPL_ENOTINDEX when it does not parse. */
+int dpl__settings_parse(const char *text, size_t len, dpl__index_settings *out);
+/* Compare stored settings with those given at open: DPL_OK, or DPL_EINCOMPATIBLE with a
+ * message naming the first setting that differs. Only the settings `opts` gives
+ * (non-zero) are compared; versions always. */
+int dpl__settings_check(const char *stored, size_t len, const dpl_options *opts, char *msg,
+                        size_t msg_cap);
+
+/* One document's fingerprint as the index keeps it. */
+typedef struct dpl__index_fp {
+    dpl_hash128 exact;
+    int has_sig;                      /* 0: no shingles (only exact copies apply) */
+    uint16_t sig[DPL_MAX_NUM_PERM];   /* the low 16 bits of each MinHash value */
+} dpl__index_fp;
+
+/* Band keys of a 16-bit signature: what buckets a document lives in. */
+void dpl__index_band_keys(const dpl__index_settings *s, const uint16_t *sig, uint64_t *keys);
+/* Share of equal values: the Jaccard estimate. */
+double dpl__index_estimate(const uint16_t *a, const uint16_t *b, unsigned k);
+
+#endif
