@@ -4,7 +4,7 @@
  * Exit codes: 0 the run completed (bad records are counted in the summary and marked in
  * the manifest); 1 it completed but --strict was given and some records had errors;
  * 2 usage or fatal error; 130 interrupted (SIGINT/SIGTERM), with no output written. */
-#include "doppel.h"
+#include "cli.h"
 #include "progress.h"
 
 #include <errno.h>
@@ -15,15 +15,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EXIT_RECORD_ERRORS 1
-#define EXIT_USAGE 2
-#define EXIT_INTERRUPTED 130
 
 static const char usage_text[] =
     "Usage: doppel dedupe [OPTION]... INPUT...\n"
     "       doppel normalize [OPTION]... [FILE]\n"
     "       doppel align [--dict FILE]... [--lang-a L] [--lang-b L] A B\n"
     "       doppel dict [--dict FILE]... [LANG WORD]\n"
+    "       doppel index add|query [OPTION]... PATH INPUT...\n"
+    "       doppel index remove PATH ID...\n"
+    "       doppel index stats PATH\n"
     "       doppel version\n"
     "\n"
     "Find duplicate documents. INPUT is a text file (one document), a JSONL file (one\n"
@@ -66,6 +66,14 @@ static const char usage_text[] =
     "doppel align prints the sentence alignment of two documents side by side: text\n"
     "files, or CORPUS.jsonl#ID for a record of a JSONL file;\n"
     "doppel dict lists the dictionaries found, or translates WORD of LANG to the pivot.\n"
+    "\n"
+    "doppel index keeps a persistent index (an LMDB folder PATH) for documents that\n"
+    "arrive one at a time: add indexes the records of INPUT (creating PATH with the\n"
+    "normalization, shingle, MinHash and threshold options given) and prints each\n"
+    "one's duplicates among what is indexed, one JSON line per record; query only\n"
+    "looks; remove takes ids; stats describes the index.\n"
+    "      --commit-every N    index add: make the adds durable every N records\n"
+    "                          (default 10000, and at the end)\n"
     "\n";
 
 /* Split in two: C99 promises string literals of 4095 bytes only. */
@@ -114,7 +122,7 @@ static void on_signal(int sig)
         dpl_job_interrupt(running_job);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+int usage_error(const char *fmt, const char *arg)
 {
     fputs("doppel: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -149,17 +157,6 @@ static long parse_count(const char *s, long lo, long hi)
     return end == s || *end || v < lo || v > hi ? -1 : v;
 }
 
-#define MAX_DICTS 64
-
-typedef struct cli {
-    dpl_options opts;
-    const char *outputs[DPL_OUTPUT__COUNT];
-    int quiet, strict;
-    const char *dicts[MAX_DICTS];
-    size_t n_dicts;
-    const char *dict_cache; /* NULL: the default; "": none */
-    const char *lang_a, *lang_b;
-} cli;
 
 enum {
     OPT_KEEP = 256, OPT_FORMAT, OPT_ID_FIELD, OPT_TEXT_FIELD, OPT_LANG_FIELD, OPT_MAX_DOC,
@@ -167,7 +164,7 @@ enum {
     OPT_NO_WHITESPACE, OPT_THRESHOLD, OPT_CONTAINMENT, OPT_SHINGLE, OPT_NGRAM, OPT_NUM_PERM,
     OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY, OPT_TRANSLIT,
     OPT_NO_TRANSLIT, OPT_SIMPLIFY_HAN, OPT_SEGMENT, OPT_XLING, OPT_DICT, OPT_DICT_CACHE,
-    OPT_XLING_THRESHOLD, OPT_ALIGNED, OPT_LANG_A, OPT_LANG_B
+    OPT_XLING_THRESHOLD, OPT_ALIGNED, OPT_LANG_A, OPT_LANG_B, OPT_COMMIT_EVERY
 };
 
 static const struct option long_options[] = {
@@ -211,6 +208,7 @@ static const struct option long_options[] = {
     {"aligned", required_argument, NULL, OPT_ALIGNED},
     {"lang-a", required_argument, NULL, OPT_LANG_A},
     {"lang-b", required_argument, NULL, OPT_LANG_B},
+    {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
     {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, or an exit code. */
@@ -260,11 +258,11 @@ static int parse_option(cli *c, int opt, const char *arg)
         break;
     case OPT_HIDDEN: c->opts.reader.include_hidden = 1; break;
     case OPT_STRICT: c->strict = 1; break;
-    case OPT_NO_NFKC: c->opts.norm_flags &= ~(unsigned)DPL_NORM_NFKC; break;
-    case OPT_NO_CASEFOLD: c->opts.norm_flags &= ~(unsigned)DPL_NORM_CASEFOLD; break;
-    case OPT_NO_STRIPMARK: c->opts.norm_flags &= ~(unsigned)DPL_NORM_STRIPMARK; break;
-    case OPT_NO_PUNCT: c->opts.norm_flags &= ~(unsigned)DPL_NORM_PUNCT; break;
-    case OPT_NO_WHITESPACE: c->opts.norm_flags &= ~(unsigned)DPL_NORM_WHITESPACE; break;
+    case OPT_NO_NFKC: c->opts.norm_flags &= ~(unsigned)DPL_NORM_NFKC, c->norm_given = 1; break;
+    case OPT_NO_CASEFOLD: c->opts.norm_flags &= ~(unsigned)DPL_NORM_CASEFOLD, c->norm_given = 1; break;
+    case OPT_NO_STRIPMARK: c->opts.norm_flags &= ~(unsigned)DPL_NORM_STRIPMARK, c->norm_given = 1; break;
+    case OPT_NO_PUNCT: c->opts.norm_flags &= ~(unsigned)DPL_NORM_PUNCT, c->norm_given = 1; break;
+    case OPT_NO_WHITESPACE: c->opts.norm_flags &= ~(unsigned)DPL_NORM_WHITESPACE, c->norm_given = 1; break;
     case OPT_THRESHOLD: {
         double t = strtod(arg, &end);
         if (*end || !(t > 0 && t <= 1))
@@ -340,6 +338,11 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_ALIGNED: c->outputs[DPL_OUTPUT_ALIGNED] = arg; break;
     case OPT_LANG_A: c->lang_a = arg; break;
     case OPT_LANG_B: c->lang_b = arg; break;
+    case OPT_COMMIT_EVERY:
+        if ((c->commit_every = (unsigned long)parse_count(arg, 1, 100000000)) == (unsigned long)-1)
+            return usage_error("--commit-every takes a number from 1 to 100000000, not '%s'",
+                               arg);
+        break;
     default: return usage_error("%s", "unknown option");
     }
     return -1;
@@ -362,7 +365,7 @@ static dpl_dict *load_dicts(const cli *c)
     return dict;
 }
 
-static int parse_args(cli *c, int argc, char **argv)
+int parse_args(cli *c, int argc, char **argv)
 {
     dpl_options_init(&c->opts);
     int opt;
@@ -378,7 +381,7 @@ static int parse_args(cli *c, int argc, char **argv)
 }
 
 /* A count with thousands separators, for the summary. */
-static const char *grouped(unsigned long long v, char *buf, size_t cap)
+const char *grouped(unsigned long long v, char *buf, size_t cap)
 {
     char digits[32];
     int n = snprintf(digits, sizeof digits, "%llu", v);
@@ -725,7 +728,8 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (argc < 2)
-        return usage_error("%s", "missing command (dedupe, normalize, align, dict, version)");
+        return usage_error("%s", "missing command (dedupe, normalize, align, dict, index, "
+                                 "version)");
     const char *cmd = argv[1];
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
@@ -742,5 +746,8 @@ int main(int argc, char **argv)
         return cmd_align(argc - 1, argv + 1);
     if (strcmp(cmd, "dict") == 0)
         return cmd_dict(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (dedupe, normalize, align, dict, version)", cmd);
+    if (strcmp(cmd, "index") == 0)
+        return cmd_index(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (dedupe, normalize, align, dict, index, version)",
+                       cmd);
 }

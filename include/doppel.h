@@ -627,9 +627,13 @@ DPL_API void dpl_index_close(dpl_index *index);
 /** Index a document and fill `dups` (may be NULL) with the duplicates it has among what
  *  is indexed, this handle's uncommitted adds included. The text is normalized and
  *  fingerprinted as `doppel dedupe` does. Returns DPL_OK, DPL_EDUPID (the id is indexed;
- *  remove it first), DPL_EEMPTY (no text left after normalization: not added), DPL_EINVAL
- *  (empty id, or one over 65,535 bytes), DPL_EREADONLY, DPL_ELMDB or DPL_ENOMEM.
- *  Thread safety: adds, removes and commits of a handle from one thread at a time. */
+ *  remove it first), DPL_EEMPTY (no text left after normalization: not added), DPL_ENUL
+ *  (a NUL byte in the text), DPL_EINVAL (empty id, or one over 65,535 bytes),
+ *  DPL_EREADONLY, DPL_ELMDB or DPL_ENOMEM. After DPL_ELMDB (the disk is full...) the
+ *  uncommitted adds and removes are rolled back.
+ *  Thread safety: the adds, removes and the commit of one transaction come from one
+ *  thread (LMDB's write lock belongs to the thread that took it); from another thread
+ *  they fail with DPL_EINVAL until that commit. */
 DPL_API int dpl_index_add(dpl_index *index, const char *id, size_t id_len, const char *text,
                           size_t len, dpl_results *dups);
 /** The duplicates a text has among the committed documents, without adding it. Thread

@@ -466,6 +466,89 @@ static void test_near_duplicates(void)
     CHECK_EQ_INT(run("%s dedupe -q --bands 64 --rows 4 near.jsonl 2>/dev/null", doppel), 2);
 }
 
+/* Field `key` of the first duplicate of line i ("duplicates": [...]), "" when none. */
+static const char *first_dup(const manifest *m, int i, const char *key)
+{
+    struct json_object *list, *v;
+    if (i >= m->n || !m->lines[i] || !json_object_object_get_ex(m->lines[i], "duplicates",
+                                                                 &list) ||
+        json_object_array_length(list) == 0 ||
+        !json_object_object_get_ex(json_object_array_get_idx(list, 0), key, &v))
+        return "";
+    return json_object_get_string(v);
+}
+
+/* doppel index end to end on the near-duplicate corpus: added in two halves across two
+ * runs (so the second half finds the first, committed by the first run), every
+ * one-word substitution reports its base; query, remove, stats; a second add of the same
+ * ids reports each as an error; other settings, a garbage data file and a missing index
+ * are refused with exit 2. */
+static void test_index(void)
+{
+    CHECK_EQ_INT(run("head -n 150 near.jsonl > ix1.jsonl && tail -n +151 near.jsonl > "
+                     "ix2.jsonl"), 0);
+    CHECK_EQ_INT(run("%s index add -q ix ix1.jsonl > ixa1.jsonl", doppel), 0);
+    CHECK_EQ_INT(run("%s index add -q ix ix2.jsonl > ixa2.jsonl", doppel), 0);
+    CHECK_EQ_INT(run("cat ixa1.jsonl ixa2.jsonl > ixa.jsonl"), 0);
+    manifest m = load_manifest("ixa.jsonl");
+    CHECK_EQ_INT(m.n, 330);
+    int subs = 0, right = 0;
+    for (int i = 0; i < m.n; i++) {
+        CHECK_EQ_STR(field(&m, i, "status"), "added");
+        const char *id = field(&m, i, "id");
+        if (strncmp(id, "sub", 3) == 0) {
+            char want[48];
+            snprintf(want, sizeof want, "base%s", id + 3);
+            subs++;
+            right += strcmp(first_dup(&m, i, "id"), want) == 0 &&
+                     strcmp(first_dup(&m, i, "kind"), "near") == 0;
+        }
+        if (strncmp(id, "base", 4) == 0)
+            CHECK_EQ_STR(first_dup(&m, i, "id"), "");
+    }
+    CHECK_EQ_INT(subs, 100);
+    CHECK(right >= 90); /* MinHash estimate, as dedupe --no-verify */
+    printf("index: %d of 100 one-word substitutions report their base\n", right);
+    free_manifest(&m);
+    /* the same ids again: one error each, exit 0, or 1 under --strict */
+    CHECK_EQ_INT(run("%s index add -q ix ix1.jsonl > ixa3.jsonl", doppel), 0);
+    m = load_manifest("ixa3.jsonl");
+    CHECK_EQ_INT(count_status(&m, "error"), 150);
+    free_manifest(&m);
+    CHECK_EQ_INT(run("%s index add -q --strict ix ix1.jsonl > /dev/null", doppel), 1);
+    /* query finds each document itself, exactly */
+    CHECK_EQ_INT(run("%s index query -q ix ix1.jsonl > ixq.jsonl", doppel), 0);
+    m = load_manifest("ixq.jsonl");
+    CHECK_EQ_INT(count_status(&m, "ok"), 150);
+    CHECK_EQ_STR(first_dup(&m, 0, "id"), "base0");
+    CHECK_EQ_STR(first_dup(&m, 0, "kind"), "exact");
+    CHECK_EQ_STR(first_dup(&m, 0, "score"), "1.0000");
+    free_manifest(&m);
+    /* remove, stats */
+    CHECK_EQ_INT(run("%s index remove -q ix base0 nosuch > ixr.jsonl", doppel), 0);
+    char *out = slurp("ixr.jsonl", NULL);
+    CHECK(out && strstr(out, "{\"id\":\"base0\",\"removed\":true}") &&
+          strstr(out, "{\"id\":\"nosuch\",\"removed\":false}"));
+    free(out);
+    CHECK_EQ_INT(run("%s index stats ix > ixs.json", doppel), 0);
+    out = slurp("ixs.json", NULL);
+    CHECK(out && strstr(out, "\"documents\":329,") && strstr(out, "\"num_perm\":128"));
+    free(out);
+    /* refusals */
+    CHECK_EQ_INT(run("%s index add -q --num-perm 64 ix ix1.jsonl 2> ixe.txt", doppel), 2);
+    out = slurp("ixe.txt", NULL);
+    CHECK(out && strstr(out, "num_perm=128, not 64"));
+    free(out);
+    CHECK_EQ_INT(run("%s index query -q noindex ix1.jsonl 2> /dev/null", doppel), 2);
+    CHECK_EQ_INT(run("mkdir -p garbage && head -c 100000 /dev/urandom > garbage/data.mdb && "
+                     "%s index query -q garbage ix1.jsonl 2> ixg.txt", doppel), 2);
+    out = slurp("ixg.txt", NULL);
+    CHECK(out && strstr(out, "garbage"));
+    free(out);
+    CHECK_EQ_INT(run("%s index frob ix 2> /dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s index stats 2> /dev/null", doppel), 2);
+}
+
 /* SIGINT or SIGTERM in the middle of a run: exit 130, a message that says how far it got, and no
  * output, finished or partial, left behind (outputs are written to temporary files that
  * are renamed only at the end). */
@@ -706,6 +789,7 @@ int main(int argc, char **argv)
     test_bad_input_matrix();
     test_accounting_and_determinism();
     test_near_duplicates();
+    test_index();
     test_scripts();
     test_xling();
     test_interrupt();

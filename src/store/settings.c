@@ -75,7 +75,7 @@ int dpl__settings_format(const dpl__index_settings *s, dpl__buf *out)
     return dpl__buf_printf(out,
                            "format=%s\nk=%u\nbands=%u\nrows=%u\nseed=%" PRIu64 "\n"
                            "ngram=%u\nunit=%s\nnorm=%u\ntranslit=%s\nno_translit=%d\n"
-                           "han_simplify=%d\nsegment=%s\nthreshold=%.17g\nunicode=%s\n"
+                           "han_simplify=%d\nsegment=%s\nthreshold=%.6g\nunicode=%s\n"
                            "icu=%s\n",
                            INDEX_FORMAT, s->k, s->bands, s->rows, s->seed, s->ngram,
                            unit_names[s->unit], s->norm_flags, s->translit, s->no_translit,

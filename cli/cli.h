@@ -1,0 +1,37 @@
+/* What the commands of the doppel tool share: the parsed command line, usage errors and
+ * exit codes. */
+#ifndef DOPPEL_CLI_H
+#define DOPPEL_CLI_H
+
+#include "doppel.h"
+
+#define EXIT_RECORD_ERRORS 1
+#define EXIT_USAGE 2
+#define EXIT_INTERRUPTED 130
+
+#define MAX_DICTS 64
+
+typedef struct cli {
+    dpl_options opts;
+    const char *outputs[DPL_OUTPUT__COUNT];
+    int quiet, strict;
+    int norm_given;         /* a --no-* normalization option was given */
+    unsigned long commit_every; /* doppel index add: documents per commit */
+    const char *dicts[MAX_DICTS];
+    size_t n_dicts;
+    const char *dict_cache; /* NULL: the default; "": none */
+    const char *lang_a, *lang_b;
+} cli;
+
+/* Prints "doppel: " fmt (with arg) and a hint to stderr; returns EXIT_USAGE. */
+int usage_error(const char *fmt, const char *arg);
+/* The options into c (dpl_options_init first). Returns -1 to go on, or an exit code;
+ * optind is left at the first operand. */
+int parse_args(cli *c, int argc, char **argv);
+/* A count with thousands separators. */
+const char *grouped(unsigned long long v, char *buf, size_t cap);
+
+/* doppel index add|query|remove|stats PATH ... (cli/index.c) */
+int cmd_index(int argc, char **argv);
+
+#endif
