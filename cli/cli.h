@@ -21,6 +21,7 @@ typedef struct cli {
     size_t n_dicts;
     const char *dict_cache; /* NULL: the default; "": none */
     const char *lang_a, *lang_b;
+    const char *against;    /* dedupe --against PATH */
 } cli;
 
 /* Prints "doppel: " fmt (with arg) and a hint to stderr; returns EXIT_USAGE. */
@@ -33,5 +34,8 @@ const char *grouped(unsigned long long v, char *buf, size_t cap);
 
 /* doppel index add|query|remove|stats PATH ... (cli/index.c) */
 int cmd_index(int argc, char **argv);
+/* The index at path, opened with the fingerprint settings of the command line (the
+ * index's own where none was given); NULL after a message. */
+dpl_index *cli_open_index(const cli *c, const char *path, unsigned flags);
 
 #endif

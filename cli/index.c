@@ -160,10 +160,12 @@ static dpl_options index_options(const cli *c)
     dpl_options o = c->opts;
     if (!c->norm_given)
         o.norm_flags = 0;
+    /* what dedupe does within its batch, not how documents are fingerprinted */
+    o.containment = o.xling = o.exact_only = o.no_verify = 0;
     return o;
 }
 
-static dpl_index *open_index(const cli *c, const char *path, unsigned flags)
+dpl_index *cli_open_index(const cli *c, const char *path, unsigned flags)
 {
     dpl_options o = index_options(c);
     char msg[1024];
@@ -185,7 +187,7 @@ static void catch_stops(void)
 
 static int add_or_query(const cli *c, int adding, const char *path, char **inputs, int n)
 {
-    dpl_index *ix = open_index(c, path, adding ? DPL_INDEX_CREATE : DPL_INDEX_READONLY);
+    dpl_index *ix = cli_open_index(c, path, adding ? DPL_INDEX_CREATE : DPL_INDEX_READONLY);
     if (!ix)
         return EXIT_USAGE;
     catch_stops();
@@ -212,7 +214,7 @@ static int add_or_query(const cli *c, int adding, const char *path, char **input
 
 static int remove_ids(const cli *c, const char *path, char **ids, int n)
 {
-    dpl_index *ix = open_index(c, path, 0);
+    dpl_index *ix = cli_open_index(c, path, 0);
     if (!ix)
         return EXIT_USAGE;
     int rc = DPL_OK, absent = 0;
@@ -241,7 +243,7 @@ static int remove_ids(const cli *c, const char *path, char **ids, int n)
 
 static int stats(const cli *c, const char *path)
 {
-    dpl_index *ix = open_index(c, path, DPL_INDEX_READONLY);
+    dpl_index *ix = cli_open_index(c, path, DPL_INDEX_READONLY);
     if (!ix)
         return EXIT_USAGE;
     dpl_index_stats st;

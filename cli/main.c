@@ -49,6 +49,8 @@ static const char usage_text[] =
     "      --bands B, --rows R LSH banding (default: derived from the threshold)\n"
     "      --seed S            MinHash seed (default fixed, so runs are reproducible)\n"
     "      --no-verify         trust the MinHash estimate instead of the exact Jaccard\n"
+    "      --against PATH      also against the index at PATH (doppel index): records\n"
+    "                          duplicating an indexed document are not kept\n"
     "      --exact-only        exact duplicates only (no near-duplicate pass)\n"
     "\n"
     "Translations (cross-lingual pass):\n"
@@ -164,7 +166,7 @@ enum {
     OPT_NO_WHITESPACE, OPT_THRESHOLD, OPT_CONTAINMENT, OPT_SHINGLE, OPT_NGRAM, OPT_NUM_PERM,
     OPT_BANDS, OPT_ROWS, OPT_SEED, OPT_NO_VERIFY, OPT_EXACT_ONLY, OPT_TRANSLIT,
     OPT_NO_TRANSLIT, OPT_SIMPLIFY_HAN, OPT_SEGMENT, OPT_XLING, OPT_DICT, OPT_DICT_CACHE,
-    OPT_XLING_THRESHOLD, OPT_ALIGNED, OPT_LANG_A, OPT_LANG_B, OPT_COMMIT_EVERY
+    OPT_XLING_THRESHOLD, OPT_ALIGNED, OPT_LANG_A, OPT_LANG_B, OPT_COMMIT_EVERY, OPT_AGAINST
 };
 
 static const struct option long_options[] = {
@@ -209,6 +211,7 @@ static const struct option long_options[] = {
     {"lang-a", required_argument, NULL, OPT_LANG_A},
     {"lang-b", required_argument, NULL, OPT_LANG_B},
     {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
+    {"against", required_argument, NULL, OPT_AGAINST},
     {NULL, 0, NULL, 0}};
 
 /* Returns -1 to go on, or an exit code. */
@@ -338,6 +341,7 @@ static int parse_option(cli *c, int opt, const char *arg)
     case OPT_ALIGNED: c->outputs[DPL_OUTPUT_ALIGNED] = arg; break;
     case OPT_LANG_A: c->lang_a = arg; break;
     case OPT_LANG_B: c->lang_b = arg; break;
+    case OPT_AGAINST: c->against = arg; break;
     case OPT_COMMIT_EVERY:
         if ((c->commit_every = (unsigned long)parse_count(arg, 1, 100000000)) == (unsigned long)-1)
             return usage_error("--commit-every takes a number from 1 to 100000000, not '%s'",
@@ -410,6 +414,8 @@ static void print_summary(const dpl_summary *s)
             (unsigned long long)s->xling, grouped(s->errors, d, sizeof d));
     if (s->warnings)
         fprintf(stderr, ", %s kept with warnings", grouped(s->warnings, e, sizeof e));
+    if (s->archived)
+        fprintf(stderr, "; %s duplicates of indexed documents", grouped(s->archived, e, sizeof e));
     if (s->xling_candidates)
         fprintf(stderr, "; translations: %s cross-language candidates, %llu aligned",
                 grouped(s->xling_candidates, e, sizeof e),
@@ -423,10 +429,17 @@ static int run_job(cli *c, char **inputs, int n_inputs)
     if (c->opts.xling && !(dict = load_dicts(c)))
         return EXIT_USAGE;
     c->opts.dict = dict;
+    dpl_index *against = NULL;
+    if (c->against && !(against = cli_open_index(c, c->against, DPL_INDEX_READONLY))) {
+        dpl_dict_free(dict);
+        return EXIT_USAGE;
+    }
+    c->opts.against = against;
     dpl_job *job = dpl_job_create(&c->opts);
     if (!job) {
         fputs("doppel: out of memory\n", stderr);
         dpl_dict_free(dict);
+        dpl_index_close(against);
         return EXIT_USAGE;
     }
     int rc = DPL_OK;
@@ -462,6 +475,7 @@ static int run_job(cli *c, char **inputs, int n_inputs)
     }
     dpl_job_free(job);
     dpl_dict_free(dict);
+    dpl_index_close(against);
     return exit_code;
 }
 

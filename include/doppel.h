@@ -451,6 +451,9 @@ DPL_API int dpl_align(dpl_aligner *aligner, const char *lang_a, const char *a, s
  * corpus. Each output is written to a temporary file beside its destination and renamed
  * into place at the end, so an interrupted run never leaves a half-written output.
  * ------------------------------------------------------------------------------------- */
+/** The persistent index (see dpl_index_open below). */
+typedef struct dpl_index dpl_index;
+
 typedef enum dpl_keep {
     DPL_KEEP_FIRST = 0, /**< the first document of a cluster in input order is kept */
     DPL_KEEP_LONGEST    /**< the longest (raw bytes) is kept; ties go to the first */
@@ -488,6 +491,13 @@ typedef struct dpl_options {
     double xling_threshold; /**< a translation pair is reported when the mean of its
                                  aligned coverage in both directions reaches this; 0
                                  means 0.8 */
+    /* against an archive */
+    dpl_index *against;  /**< dedupe the batch against this index too (see
+                              dpl_index_open; not owned, not changed): a record that
+                              duplicates an indexed document is a duplicate of it
+                              ("archived": true in the manifest and the pairs), and so
+                              is the rest of its cluster, of which nothing is kept.
+                              NULL: none */
 } dpl_options;
 
 DPL_API void dpl_options_init(dpl_options *opts);
@@ -513,6 +523,8 @@ typedef struct dpl_summary {
     uint64_t candidates;  /**< LSH candidate pairs checked */
     uint64_t xling_candidates; /**< cross-language LSH candidates */
     uint64_t xling_aligned;    /**< of those, pairs aligned sentence by sentence */
+    uint64_t archived;         /**< duplicates of documents in the `against` index (also
+                                    counted in exact or near) */
     uint64_t errors;      /**< records with status "error" */
     uint64_t warnings;    /**< records kept with a warning (invalid UTF-8 replaced) */
     uint64_t bytes;       /**< raw bytes of all records read */
@@ -572,8 +584,6 @@ DPL_API const char *dpl_job_errmsg(const dpl_job *job);
  * waits for that commit. What is committed survives any crash of the writer (SIGKILL
  * included); what is not is rolled back.
  * ------------------------------------------------------------------------------------- */
-typedef struct dpl_index dpl_index;
-
 typedef enum dpl_index_flag {
     DPL_INDEX_CREATE = 1,  /**< create the index (and its folder) when absent */
     DPL_INDEX_READONLY = 2 /**< queries only; the index must exist */

@@ -478,6 +478,45 @@ static const char *first_dup(const manifest *m, int i, const char *key)
     return json_object_get_string(v);
 }
 
+/* dedupe --against: the bases indexed, the rest deduped against them; each one-word
+ * substitution is a duplicate of its archived base, the truncated copies (Jaccard 0.58)
+ * are kept, and only they reach the output corpus. */
+static void test_against(void)
+{
+    CHECK_EQ_INT(run("grep '\"base' near.jsonl > bases.jsonl && grep -v '\"base' near.jsonl "
+                     "> rest.jsonl"), 0);
+    CHECK_EQ_INT(run("%s index add -q ixb bases.jsonl > /dev/null", doppel), 0);
+    CHECK_EQ_INT(run("%s dedupe -q --against ixb -m ag.jsonl -p agp.jsonl -o agk.jsonl "
+                     "rest.jsonl", doppel), 0);
+    manifest m = load_manifest("ag.jsonl");
+    CHECK_EQ_INT(m.n, 130);
+    int archived = 0;
+    for (int i = 0; i < m.n; i++) {
+        const char *id = field(&m, i, "id");
+        if (strncmp(id, "sub", 3) == 0 && strcmp(field(&m, i, "archived"), "true") == 0) {
+            char want[32];
+            snprintf(want, sizeof want, "base%s", id + 3);
+            archived += strcmp(field(&m, i, "rep"), want) == 0;
+        }
+        if (strncmp(id, "cut", 3) == 0)
+            CHECK_EQ_STR(field(&m, i, "status"), "kept");
+    }
+    CHECK(archived >= 90);
+    printf("against: %d of 100 substitutions are duplicates of their archived base\n",
+           archived);
+    free_manifest(&m);
+    m = load_manifest("agk.jsonl");
+    CHECK_EQ_INT(m.n, 130 - archived);
+    free_manifest(&m);
+    m = load_manifest("agp.jsonl");
+    CHECK_EQ_INT(m.n, archived);
+    CHECK(m.n > 0 && strcmp(field(&m, 0, "archived"), "true") == 0);
+    free_manifest(&m);
+    CHECK_EQ_INT(run("%s dedupe -q --against nosuch rest.jsonl 2> /dev/null", doppel), 2);
+    CHECK_EQ_INT(run("%s dedupe -q --num-perm 64 --against ixb rest.jsonl 2> /dev/null",
+                     doppel), 2);
+}
+
 /* doppel index end to end on the near-duplicate corpus: added in two halves across two
  * runs (so the second half finds the first, committed by the first run), every
  * one-word substitution reports its base; query, remove, stats; a second add of the same
@@ -547,6 +586,7 @@ static void test_index(void)
     free(out);
     CHECK_EQ_INT(run("%s index frob ix 2> /dev/null", doppel), 2);
     CHECK_EQ_INT(run("%s index stats 2> /dev/null", doppel), 2);
+    test_against();
 }
 
 /* SIGINT or SIGTERM in the middle of a run: exit 130, a message that says how far it got, and no

@@ -414,6 +414,60 @@ static void test_same_as_batch(void)
     free(manifest);
 }
 
+/* ---- a dedupe job against an index ---------------------------------------------------- */
+
+/* The index holds A. The batch: B1 (A with 6 words changed), B2 (B1 with 6 more: near B1,
+ * not near A), C (unrelated). B1 is a duplicate of the archived A; B2, in B1's cluster,
+ * is a duplicate of B1, and nothing of the cluster is kept; C is kept. */
+static void test_job_against(void)
+{
+    char *a = gen_text(42, 400), *b1 = mutate(a, 6, 1), *b2 = mutate(b1, 6, 2),
+         *c = gen_text(43, 200);
+    int rc;
+    dpl_index *ix = open_at(NULL, NULL, DPL_INDEX_CREATE, &rc);
+    dpl_results *res = dpl_results_create();
+    CHECK_EQ_INT(dpl_index_add(ix, "A", 1, a, strlen(a), NULL), DPL_OK);
+    CHECK_EQ_INT(dpl_index_commit(ix), DPL_OK);
+    CHECK_EQ_INT(dpl_index_query(ix, b2, strlen(b2), res), DPL_OK);
+    CHECK_EQ_INT(dpl_results_count(res), 0); /* the premise: B2 is not near A */
+    char *jsonl = path_in("against.jsonl"), *manifest = path_in("against.manifest");
+    FILE *f = fopen(jsonl, "w");
+    const char *ids[] = {"B1", "B2", "C"}, *texts[] = {b1, b2, c};
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "{\"id\":\"%s\",\"text\":\"%s\"}\n", ids[i], texts[i]);
+    fclose(f);
+    dpl_options o;
+    dpl_options_init(&o);
+    o.against = ix;
+    o.no_verify = 1;
+    dpl_job *job = dpl_job_create(&o);
+    dpl_job_add_input(job, jsonl);
+    dpl_job_set_output(job, DPL_OUTPUT_MANIFEST, manifest);
+    dpl_summary sum;
+    CHECK_EQ_INT(dpl_job_run(job, &sum), DPL_OK);
+    dpl_job_free(job);
+    CHECK_EQ_INT(sum.kept, 1);
+    CHECK_EQ_INT(sum.archived, 1);
+    CHECK_EQ_INT(sum.near, 2);
+    char line[65536];
+    f = fopen(manifest, "r");
+    const char *want[] = {"\"rep\":\"A\",", "\"rep\":\"B1\",", "\"status\":\"kept\""};
+    for (int i = 0; i < 3 && f && fgets(line, sizeof line, f); i++) {
+        CHECK(strstr(line, want[i]) != NULL);
+        CHECK((strstr(line, "\"archived\":true") != NULL) == (i == 0));
+    }
+    if (f)
+        fclose(f);
+    dpl_index_close(ix);
+    dpl_results_free(res);
+    free(jsonl);
+    free(manifest);
+    free(a);
+    free(b1);
+    free(b2);
+    free(c);
+}
+
 /* ---- concurrent queries --------------------------------------------------------------- */
 
 typedef struct query_job {
@@ -568,6 +622,7 @@ int main(void)
     test_damaged();
     test_in_memory();
     test_same_as_batch();
+    test_job_against();
     test_concurrent_queries();
     test_crash_safety();
     char cmd[64];

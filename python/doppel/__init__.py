@@ -79,7 +79,8 @@ class _Options(ctypes.Structure):
                 ("no_verify", ctypes.c_int),
                 ("xling", ctypes.c_int),
                 ("dict", ctypes.c_void_p),
-                ("xling_threshold", ctypes.c_double)]
+                ("xling_threshold", ctypes.c_double),
+                ("against", ctypes.c_void_p)]
 
 
 class _Match(ctypes.Structure):
@@ -157,7 +158,8 @@ class EmptyDocumentError(Error, ValueError):
 
 
 class InvalidArgumentError(Error, ValueError):
-    """An empty or too long id, or settings the index cannot hold (DPL_EINVAL)."""
+    """An empty or too long id, settings the index cannot hold (DPL_EINVAL), a text with
+    a NUL byte (DPL_ENUL), or a write from the wrong thread (see Index)."""
 
 
 class NoSuchDocumentError(Error, KeyError):
@@ -185,7 +187,8 @@ _CODES = {name: c for c in range(-100, 0)
           if (name := _lib.dpl_errname(c).decode()).startswith("DPL_E")}
 _CLASSES = {_CODES["DPL_E" + name]: cls for name, cls in [
     ("DUPID", DuplicateIdError), ("EMPTY", EmptyDocumentError),
-    ("INVAL", InvalidArgumentError), ("NOENT", NoSuchDocumentError),
+    ("INVAL", InvalidArgumentError), ("NUL", InvalidArgumentError),
+    ("NOENT", NoSuchDocumentError),
     ("NOTINDEX", NotAnIndexError), ("INCOMPATIBLE", IncompatibleIndexError),
     ("READONLY", ReadOnlyIndexError)]}
 
@@ -327,8 +330,14 @@ class Index:
         return not self._finalizer.alive
 
     def close(self):
-        """Close the index, rolling back uncommitted writes. Closing twice is harmless."""
+        """Close the index, rolling back uncommitted writes. Closing twice is harmless.
+        Refused while the uncommitted writes belong to another live thread: LMDB's write
+        lock can only be released by its owner, and left taken it would stall every
+        other process's writer."""
         with self._write_lock:
+            if self._writer not in (None, threading.current_thread()) and \
+                    self._writer.is_alive():
+                raise self._wrong_thread()
             self._finalizer()
 
     def _live(self):
@@ -336,16 +345,22 @@ class Index:
             raise ValueError("operation on a closed doppel.Index")
         return self._handle
 
+    def _wrong_thread(self):
+        return _error(_CODES["DPL_EINVAL"],
+                      f"this index's uncommitted writes belong to another thread "
+                      f"({self._writer.name}): LMDB binds a write transaction to the thread "
+                      f"that began it, so commit in that thread first")
+
     def _write(self, fn, *args):
         """Call a write function, under the lock; its code. The library refuses, as an
         invalid argument, a write from a thread other than the transaction's: say so."""
-        me = threading.get_ident()
+        me = threading.current_thread()
         rc = fn(self._live(), *args)
         if rc == _CODES["DPL_EINVAL"] and self._writer not in (None, me):
-            raise _error(rc, "this index's uncommitted writes belong to another thread: "
-                             "LMDB binds a write transaction to the thread that began it, "
-                             "so commit in that thread first")
-        if rc != _CODES["DPL_EINVAL"]:
+            raise self._wrong_thread()
+        if rc in (_CODES["DPL_ELMDB"], _CODES["DPL_EREADONLY"]):
+            self._writer = None  # no transaction: rolled back by the failure, or none
+        elif rc != _CODES["DPL_EINVAL"]:
             self._writer = me
         return rc
 

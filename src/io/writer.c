@@ -207,6 +207,8 @@ int dpl__write_manifest_line(FILE *f, const dpl__manifest_line *m)
             rc = add_str(obj, "rep", m->rep, m->rep_len);
         if (rc == DPL_OK)
             rc = add_score(obj, m->score);
+        if (rc == DPL_OK && m->archived)
+            rc = add(obj, "archived", json_object_new_boolean(1));
     }
     if (rc == DPL_OK && m->error)
         rc = add(obj, "error", json_object_new_string(m->error));
@@ -220,7 +222,7 @@ int dpl__write_manifest_line(FILE *f, const dpl__manifest_line *m)
 }
 
 int dpl__write_pair_line(FILE *f, const char *a, size_t a_len, const char *b, size_t b_len,
-                         const char *kind, double score)
+                         const char *kind, double score, int archived)
 {
     struct json_object *obj = json_object_new_object();
     if (!obj)
@@ -232,6 +234,8 @@ int dpl__write_pair_line(FILE *f, const char *a, size_t a_len, const char *b, si
         rc = add(obj, "kind", json_object_new_string(kind));
     if (rc == DPL_OK)
         rc = add_score(obj, score);
+    if (rc == DPL_OK && archived)
+        rc = add(obj, "archived", json_object_new_boolean(1));
     if (rc != DPL_OK) {
         json_object_put(obj);
         return rc;

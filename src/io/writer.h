@@ -33,14 +33,16 @@ typedef struct dpl__manifest_line {
     const char *kind;  /* for duplicates */
     const char *rep;   /* for duplicates: the kept document's id */
     size_t rep_len;
+    int archived;      /* rep is a document of the `against` index */
     double score;
     const char *error; /* for errors */
     const char *warning;
 } dpl__manifest_line;
 
 int dpl__write_manifest_line(FILE *f, const dpl__manifest_line *m);
+/* archived: a is a document of the `against` index */
 int dpl__write_pair_line(FILE *f, const char *a, size_t a_len, const char *b, size_t b_len,
-                         const char *kind, double score);
+                         const char *kind, double score, int archived);
 
 /* A translation pair: ids, score, languages and the aligned coverage of each side. */
 typedef struct dpl__xling_pair_line {

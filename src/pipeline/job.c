@@ -62,6 +62,7 @@ static void free_threads(dpl_job *job)
         dpl_script_free(job->ctx[t].script);
         free(job->ctx[t].sig);
         dpl__xling_thread_free(&job->ctx[t]);
+        dpl_results_free(job->ctx[t].against);
         for (int slot = 0; slot < BATCH_SLOTS; slot++)
             dpl__buf_free(&job->ctx[t].arena[slot]);
     }
@@ -108,6 +109,7 @@ void dpl_job_free(dpl_job *job)
     remove_spool(job);
     dpl__near_free(job);
     dpl__xling_free(job);
+    dpl__against_free(job);
     free(job);
 }
 
@@ -242,6 +244,7 @@ static int create_threads(dpl_job *job)
             !job->ctx[t].sig)
             return DPL_ENOMEM;
         DPL_TRY(dpl__xling_thread_init(job, &job->ctx[t]));
+        DPL_TRY(dpl__against_thread_init(job, &job->ctx[t]));
     }
     return DPL_OK;
 }
@@ -347,6 +350,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     };
     dpl_record rec;
     it->x_set_n = 0;
+    it->arch_len = 0;
     strcpy(it->lang, "und");
     DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
     DPL_TRY(keep_string(arena, rec.id, rec.id_len, &it->id_off));
@@ -376,6 +380,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     it->hash = dpl_exact_hash(norm, norm_len);
     DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
     DPL_TRY(dpl__xling_item(job, c, it, &rec));
+    DPL_TRY(dpl__against_item(job, c, it, &rec));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
         it->msg_off = arena->len;
         DPL_TRY(dpl__buf_printf(arena, "invalid UTF-8 replaced by U+FFFD (%zu sequence%s)",
@@ -466,7 +471,8 @@ static int merge_item(dpl_job *job, const item *it)
 {
     DPL_TRY(merge_fields(job, it));
     /* every document, errors too, so that the cross-lingual table has no hole */
-    return dpl__xling_merge(job, (uint32_t)job->n_docs - 1, it);
+    DPL_TRY(dpl__xling_merge(job, (uint32_t)job->n_docs - 1, it));
+    return dpl__against_merge(job, (uint32_t)job->n_docs - 1, it);
 }
 
 static void report_progress(dpl_job *job, const dpl_reader *r, uint64_t total)
@@ -557,6 +563,8 @@ static int pass_read(dpl_job *job)
  * duplicate (then scored by its best verified pair, or its exact twin's). */
 static enum kind kind_of(const dpl_job *job, const doc *dd)
 {
+    if (dd->archived)
+        return dpl__against_of(job, dd->rep)->kind == DPL_MATCH_EXACT ? KIND_EXACT : KIND_NEAR;
     const doc *rep = &job->docs[dd->rep];
     if (dd->hash.lo == rep->hash.lo && dd->hash.hi == rep->hash.hi)
         return KIND_EXACT;
@@ -568,12 +576,33 @@ static enum kind kind_of(const dpl_job *job, const doc *dd)
 
 static double score_of(const dpl_job *job, const doc *dd)
 {
+    if (dd->archived)
+        return dpl__against_of(job, dd->rep)->score;
     enum kind kind = kind_of(job, dd);
     if (kind == KIND_EXACT)
         return 1.0;
     if (kind == KIND_XLING && job->xdocs[dd->exact_first].score > 0)
         return job->xdocs[dd->exact_first].score;
     return job->docs[dd->exact_first].near_score;
+}
+
+static void count_statuses(dpl_job *job)
+{
+    for (size_t d = 0; d < job->n_docs; d++) {
+        const doc *dd = &job->docs[d];
+        if (dd->status == DPL__STATUS_ERROR)
+            job->sum.errors++;
+        else if (dd->status == DPL__STATUS_KEPT)
+            job->sum.kept++;
+        else if (kind_of(job, dd) == KIND_EXACT)
+            job->sum.duplicates++, job->sum.exact++;
+        else if (kind_of(job, dd) == KIND_XLING)
+            job->sum.duplicates++, job->sum.xling++;
+        else
+            job->sum.duplicates++, job->sum.near++;
+        job->sum.archived += dd->archived;
+    }
+    job->sum.records = job->n_docs;
 }
 
 /* Fix each document's representative: the cluster's smallest index (the union-find
@@ -597,24 +626,15 @@ static int finish_clusters(dpl_job *job)
     }
     for (size_t d = 0; d < n; d++) {
         doc *dd = &job->docs[d];
-        if (dd->status == DPL__STATUS_ERROR) {
-            job->sum.errors++;
+        if (dd->status == DPL__STATUS_ERROR)
             continue;
-        }
         uint32_t root = dpl__uf_find(&job->uf, (uint32_t)d);
         dd->rep = best ? best[root] : root;
         dd->status = dd->rep == d ? DPL__STATUS_KEPT : DPL__STATUS_DUPLICATE;
-        if (dd->status == DPL__STATUS_KEPT)
-            job->sum.kept++;
-        else if (kind_of(job, dd) == KIND_EXACT)
-            job->sum.duplicates++, job->sum.exact++;
-        else if (kind_of(job, dd) == KIND_XLING)
-            job->sum.duplicates++, job->sum.xling++;
-        else
-            job->sum.duplicates++, job->sum.near++;
     }
     free(best);
-    job->sum.records = n;
+    DPL_TRY(dpl__against_clusters(job));
+    count_statuses(job);
     return DPL_OK;
 }
 
@@ -626,7 +646,23 @@ static int write_pair(dpl_job *job, FILE *f, uint32_t a, uint32_t b, enum kind k
     const doc *da = &job->docs[a], *db = &job->docs[b];
     job->sum.pairs++;
     return dpl__write_pair_line(f, doc_id(job, da), da->id_len, doc_id(job, db), db->id_len,
-                                kind_names[kind], score);
+                                kind_names[kind], score, 0);
+}
+
+/* Each document that matched the `against` index, with its match there. */
+static int write_archived_pairs(dpl_job *job, FILE *f)
+{
+    for (size_t i = 0; i < job->n_arch && !job->stop; i++) {
+        const arch_match *a = &job->arch[i];
+        const doc *dd = &job->docs[a->doc];
+        job->sum.pairs++;
+        DPL_TRY(dpl__write_pair_line(f, job->arch_ids.data + a->id_off, a->id_len,
+                                     doc_id(job, dd), dd->id_len,
+                                     kind_names[a->kind == DPL_MATCH_EXACT ? KIND_EXACT
+                                                                           : KIND_NEAR],
+                                     a->score, 1));
+    }
+    return DPL_OK;
 }
 
 /* The pairs found: each exact copy with the first document that had its text, then each
@@ -654,7 +690,7 @@ static int write_pairs(dpl_job *job, FILE *f)
         job->sum.pairs++;
         DPL_TRY(dpl__write_xling_pair_line(f, &line));
     }
-    return DPL_OK;
+    return write_archived_pairs(job, f);
 }
 
 static int write_manifest(dpl_job *job, FILE *manifest)
@@ -673,13 +709,16 @@ static int write_manifest(dpl_job *job, FILE *manifest)
             msg = msg_copy;
         }
         const doc *rep = &job->docs[dd->rep];
+        const arch_match *arch = dd->archived ? dpl__against_of(job, dd->rep) : NULL;
         int dup = dd->status == DPL__STATUS_DUPLICATE;
         dpl__manifest_line line = {
             .id = doc_id(job, dd), .id_len = dd->id_len,
             .source = file_path(job, dd->file), .line = dd->line,
             .status = (enum dpl__status)dd->status,
             .kind = dup ? kind_names[kind_of(job, dd)] : NULL,
-            .rep = doc_id(job, rep), .rep_len = rep->id_len,
+            .rep = arch ? job->arch_ids.data + arch->id_off : doc_id(job, rep),
+            .rep_len = arch ? arch->id_len : rep->id_len,
+            .archived = arch != NULL,
             .score = dup ? score_of(job, dd) : 0,
             .error = dd->status == DPL__STATUS_ERROR ? msg : NULL,
             .warning = dd->status != DPL__STATUS_ERROR ? msg : NULL,

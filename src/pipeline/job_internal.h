@@ -32,7 +32,8 @@ typedef struct doc {
     uint32_t exact_first; /* the first document with the same exact fingerprint */
     uint8_t status;       /* enum dpl__status */
     uint8_t has_msg;
-    uint16_t pad;
+    uint8_t archived;     /* its representative is a document of the `against` index */
+    uint8_t pad;
     float near_score;     /* best score of a verified near pair it is part of */
 } doc;
 
@@ -65,6 +66,10 @@ typedef struct item {
     /* cross-lingual pass: language, band keys, term set and text, in the arena */
     char lang[4];
     size_t x_set_off, x_set_n, x_text_off, x_text_len;
+    /* against an index: its best match there (arch_len 0: none), id in the arena */
+    size_t arch_off, arch_len;
+    uint8_t arch_kind;
+    float arch_score;
 } item;
 
 typedef struct thread_ctx {
@@ -76,6 +81,7 @@ typedef struct thread_ctx {
     dpl__pivot *pivot;           /* NULL without the cross-lingual pass */
     dpl__pivot_text pivot_text;
     dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
+    dpl_results *against;        /* NULL without an `against` index */
 } thread_ctx;
 
 /* A batch of raw records and, after processing, their results. */
@@ -86,6 +92,16 @@ typedef struct batch_slot {
     uint32_t last_file; /* the file whose path was copied last, and where */
     size_t last_source_off;
 } batch_slot;
+
+/* A document's best match in the `against` index. */
+typedef struct arch_match {
+    uint32_t doc;
+    uint32_t id_len;
+    uint64_t id_off;   /* into job->arch_ids */
+    float score;
+    uint8_t kind;      /* dpl_match_kind */
+    uint8_t pad[3];
+} arch_match;
 
 /* An accepted near pair. */
 typedef struct near_pair {
@@ -168,6 +184,10 @@ struct dpl_job {
     uint64_t xspill_len;
     xling_pair *xpairs;
     size_t n_xpairs, xpairs_cap;
+    /* against an index: the documents with a match there, in document order */
+    arch_match *arch;
+    size_t n_arch, arch_cap;
+    dpl__buf arch_ids;
     /* the batches */
     batch_slot slots[BATCH_SLOTS];
     thread_ctx *ctx;
@@ -198,6 +218,17 @@ int dpl__xling_thread_init(dpl_job *job, thread_ctx *c);
 void dpl__xling_thread_free(thread_ctx *c);
 int dpl__xling_item(dpl_job *job, thread_ctx *c, item *it, const dpl_record *rec);
 int dpl__xling_merge(dpl_job *job, uint32_t d, const item *it);
+
+/* against.c */
+int dpl__against_thread_init(dpl_job *job, thread_ctx *c);
+int dpl__against_item(dpl_job *job, thread_ctx *c, item *it, const dpl_record *rec);
+int dpl__against_merge(dpl_job *job, uint32_t d, const item *it);
+/* Clusters with a member that matched the index: every member becomes a duplicate, of
+ * the archived document (its own match) or of the member that matched. */
+int dpl__against_clusters(dpl_job *job);
+/* The match of document d, or NULL. */
+const arch_match *dpl__against_of(const dpl_job *job, uint32_t d);
+void dpl__against_free(dpl_job *job);
 int dpl__xling_pass(dpl_job *job);       /* candidates, alignment, unions */
 int dpl__xling_write_aligned(dpl_job *job, FILE *f); /* --aligned */
 void dpl__xling_free(dpl_job *job);
