@@ -241,6 +241,24 @@ static int remove_ids(const cli *c, const char *path, char **ids, int n)
     return c->strict && absent ? EXIT_RECORD_ERRORS : 0;
 }
 
+/* The stored "key=value" lines as an object. */
+static json_object *settings_json(const char *lines)
+{
+    json_object *o = json_object_new_object();
+    for (const char *line = lines; *line;) {
+        const char *nl = strchr(line, '\n'), *end = nl ? nl : line + strlen(line);
+        const char *eq = memchr(line, '=', (size_t)(end - line));
+        if (eq) {
+            char key[64];
+            snprintf(key, sizeof key, "%.*s", (int)(eq - line), line);
+            json_object_object_add(o, key, json_object_new_string_len(eq + 1,
+                                                                      (int)(end - eq - 1)));
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return o;
+}
+
 static int stats(const cli *c, const char *path)
 {
     dpl_index *ix = cli_open_index(c, path, DPL_INDEX_READONLY);
@@ -262,7 +280,7 @@ static int stats(const cli *c, const char *path)
     json_object_object_add(o, "bands", json_object_new_int((int)st.bands));
     json_object_object_add(o, "rows", json_object_new_int((int)st.rows));
     json_object_object_add(o, "threshold", fixed(st.threshold));
-    json_object_object_add(o, "settings", json_object_new_string(st.settings));
+    json_object_object_add(o, "settings", settings_json(st.settings));
     print_line(o);
     return 0;
 }

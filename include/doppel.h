@@ -72,7 +72,9 @@ DPL_API const char *dpl_icu_version(void);
     X(NOTINDEX, "not a doppel index, or a damaged one")                         \
     X(INCOMPATIBLE, "the index was built with other settings or versions")      \
     X(READONLY, "the index was opened read-only")                               \
-    X(LMDB, "LMDB failed")
+    X(LMDB, "LMDB failed")                                                      \
+    X(THREAD, "the index's uncommitted writes belong to another thread")        \
+    X(INDEXFULL, "the index's map is full: commit more often")
 
 typedef enum dpl_error {
     DPL_OK = 0,
@@ -631,7 +633,9 @@ DPL_API int dpl_results_get(const dpl_results *res, size_t i, dpl_match *out);
  *  index once per process (LMDB's rule) and share the handle between threads. */
 DPL_API int dpl_index_open(const char *path, const dpl_options *opts, unsigned flags,
                            dpl_index **out, char *msg, size_t msg_cap);
-/** Close; uncommitted adds and removes are rolled back. Accepts NULL. */
+/** Close; uncommitted adds and removes are rolled back. Accepts NULL. With uncommitted
+ *  writes, close from the thread that made them (or commit first): only that thread can
+ *  release LMDB's write lock, which other writers otherwise wait for. */
 DPL_API void dpl_index_close(dpl_index *index);
 
 /** Index a document and fill `dups` (may be NULL) with the duplicates it has among what
@@ -639,11 +643,14 @@ DPL_API void dpl_index_close(dpl_index *index);
  *  fingerprinted as `doppel dedupe` does. Returns DPL_OK, DPL_EDUPID (the id is indexed;
  *  remove it first), DPL_EEMPTY (no text left after normalization: not added), DPL_ENUL
  *  (a NUL byte in the text), DPL_EINVAL (empty id, or one over 65,535 bytes),
- *  DPL_EREADONLY, DPL_ELMDB or DPL_ENOMEM. After DPL_ELMDB (the disk is full...) the
- *  uncommitted adds and removes are rolled back.
+ *  DPL_EREADONLY, DPL_EINDEXFULL, DPL_ELMDB or DPL_ENOMEM. After DPL_EINDEXFULL or
+ *  DPL_ELMDB the uncommitted adds and removes are rolled back. (The index maps 64 GiB of
+ *  address space, or what the environment variable DOPPEL_INDEX_MAP_SIZE gives, in
+ *  bytes, or less where the address space is short; each commit doubles the map when
+ *  the data fill half of it. DPL_EINDEXFULL means one transaction outgrew that room.)
  *  Thread safety: the adds, removes and the commit of one transaction come from one
  *  thread (LMDB's write lock belongs to the thread that took it); from another thread
- *  they fail with DPL_EINVAL until that commit. */
+ *  they fail with DPL_ETHREAD until that commit. */
 DPL_API int dpl_index_add(dpl_index *index, const char *id, size_t id_len, const char *text,
                           size_t len, dpl_results *dups);
 /** The duplicates a text has among the committed documents, without adding it. Thread
@@ -665,7 +672,7 @@ typedef struct dpl_index_stats {
     uint64_t bytes;         /**< size of the data file on disk */
     unsigned num_perm, bands, rows, ngram;
     double threshold;
-    char settings[512];     /**< every stored setting and version, "key=value ..." */
+    char settings[1024];    /**< every stored setting and version, "key=value" lines */
 } dpl_index_stats;
 
 /** Thread safe, like dpl_index_query(). */

@@ -152,7 +152,7 @@ static void test_add_query_remove(void)
     CHECK_EQ_INT(dpl_index_stats_get(ix, &st), DPL_OK);
     CHECK_EQ_INT(st.documents, 3); /* the re-added b is not committed */
     CHECK_EQ_INT(st.num_perm, 128);
-    CHECK(strstr(st.settings, "bands=16 rows=8") != NULL);
+    CHECK(strstr(st.settings, "\nbands=16\nrows=8\n") != NULL);
     dpl_index_close(ix); /* rolls back the re-added b */
     ix = open_at(path, NULL, 0, &rc);
     CHECK_EQ_INT(rc, DPL_OK);
@@ -535,6 +535,55 @@ static void test_concurrent_queries(void)
         free(texts[i]);
 }
 
+/* ---- a small map grows ---------------------------------------------------------------- */
+
+/* A 256 KiB map (DOPPEL_INDEX_MAP_SIZE) and 3,000 documents committed every 100: each
+ * commit that finds the map half full doubles it, so no add ever fails. */
+static void test_map_grows(void)
+{
+    char *path = path_in("small");
+    setenv("DOPPEL_INDEX_MAP_SIZE", "262144", 1);
+    int rc;
+    dpl_index *ix = open_at(path, NULL, DPL_INDEX_CREATE, &rc);
+    unsetenv("DOPPEL_INDEX_MAP_SIZE");
+    CHECK_EQ_INT(rc, DPL_OK);
+    int failed = 0;
+    for (uint32_t n = 0; ix && n < 3000 && !failed; n++) {
+        char id[16];
+        snprintf(id, sizeof id, "g%u", n);
+        char *t = gen_text(7000 + n, 60);
+        failed = dpl_index_add(ix, id, strlen(id), t, strlen(t), NULL) != DPL_OK ||
+                 (n % 100 == 99 && dpl_index_commit(ix) != DPL_OK);
+        free(t);
+    }
+    CHECK(!failed);
+    dpl_index_stats st;
+    if (ix && dpl_index_stats_get(ix, &st) == DPL_OK) {
+        CHECK_EQ_INT(st.documents, 3000);
+        CHECK(st.bytes > 262144); /* it did outgrow the first map */
+    }
+    dpl_index_close(ix);
+    /* one transaction larger than the room: refused, rolled back, the index intact */
+    setenv("DOPPEL_INDEX_MAP_SIZE", "262144", 1);
+    ix = open_at(path_in("tiny"), NULL, DPL_INDEX_CREATE, &rc);
+    unsetenv("DOPPEL_INDEX_MAP_SIZE");
+    rc = DPL_OK;
+    for (uint32_t n = 0; ix && n < 3000 && rc == DPL_OK; n++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%u", n);
+        char *t = gen_text(9000 + n, 60);
+        rc = dpl_index_add(ix, id, strlen(id), t, strlen(t), NULL);
+        free(t);
+    }
+    CHECK_EQ_INT(rc, DPL_EINDEXFULL);
+    CHECK_EQ_INT(dpl_index_contains(ix, "t0", 2), 0);
+    CHECK_EQ_INT(dpl_index_add(ix, "u", 1, "some text here", 14, NULL), DPL_OK);
+    CHECK_EQ_INT(dpl_index_commit(ix), DPL_OK);
+    CHECK_EQ_INT(dpl_index_contains(ix, "u", 1), 1);
+    dpl_index_close(ix);
+    free(path);
+}
+
 /* ---- crash safety --------------------------------------------------------------------- */
 
 #define CRASH_ROUNDS 25
@@ -624,6 +673,7 @@ int main(void)
     test_same_as_batch();
     test_job_against();
     test_concurrent_queries();
+    test_map_grows();
     test_crash_safety();
     char cmd[64];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -16,7 +16,6 @@ import ctypes
 import ctypes.util
 import dataclasses
 import os
-import re
 import threading
 import weakref
 
@@ -42,7 +41,7 @@ def _find_library():
 
 _lib = ctypes.CDLL(_find_library())
 
-# ---- C declarations, mirroring include/doppel.h (x86-64 and other LP64 ABIs alike) ----------
+# ---- C declarations, mirroring include/doppel.h (x86-64 and other LP64 ABIs alike) -------
 
 
 class _ReaderOptions(ctypes.Structure):
@@ -98,7 +97,7 @@ class _Stats(ctypes.Structure):
                 ("rows", ctypes.c_uint),
                 ("ngram", ctypes.c_uint),
                 ("threshold", ctypes.c_double),
-                ("settings", ctypes.c_char * 512)]
+                ("settings", ctypes.c_char * 1024)]
 
 
 _INDEX_CREATE, _INDEX_READONLY = 1, 2
@@ -135,7 +134,7 @@ _declare("dpl_index_stats_get", ctypes.c_int, _handle, ctypes.POINTER(_Stats))
 
 __version__ = _lib.dpl_version_string().decode()
 
-# ---- errors ---------------------------------------------------------------------------------
+# ---- errors ------------------------------------------------------------------------------
 
 
 class Error(Exception):
@@ -158,8 +157,18 @@ class EmptyDocumentError(Error, ValueError):
 
 
 class InvalidArgumentError(Error, ValueError):
-    """An empty or too long id, settings the index cannot hold (DPL_EINVAL), a text with
-    a NUL byte (DPL_ENUL), or a write from the wrong thread (see Index)."""
+    """An empty or too long id, settings the index cannot hold (DPL_EINVAL), or a text
+    with a NUL byte (DPL_ENUL)."""
+
+
+class WrongThreadError(Error):
+    """A write, commit or close from a thread other than the one whose uncommitted
+    writes are pending (DPL_ETHREAD): LMDB binds a write transaction to its thread."""
+
+
+class IndexFullError(Error):
+    """One transaction outgrew the index's map (DPL_EINDEXFULL); it was rolled back.
+    Commit more often."""
 
 
 class NoSuchDocumentError(Error, KeyError):
@@ -187,10 +196,11 @@ _CODES = {name: c for c in range(-100, 0)
           if (name := _lib.dpl_errname(c).decode()).startswith("DPL_E")}
 _CLASSES = {_CODES["DPL_E" + name]: cls for name, cls in [
     ("DUPID", DuplicateIdError), ("EMPTY", EmptyDocumentError),
-    ("INVAL", InvalidArgumentError), ("NUL", InvalidArgumentError),
+    ("NUL", InvalidArgumentError), ("INVAL", InvalidArgumentError),
     ("NOENT", NoSuchDocumentError),
     ("NOTINDEX", NotAnIndexError), ("INCOMPATIBLE", IncompatibleIndexError),
-    ("READONLY", ReadOnlyIndexError)]}
+    ("READONLY", ReadOnlyIndexError), ("THREAD", WrongThreadError),
+    ("INDEXFULL", IndexFullError)]}
 
 
 def _error(code, message=None, classes=None):
@@ -205,7 +215,7 @@ def _check(code, message=None):
     return code
 
 
-# ---- conversions ------------------------------------------------------------------------------
+# ---- conversions -------------------------------------------------------------------------
 
 
 def _encode(value, what, errors="strict"):
@@ -269,7 +279,7 @@ def _release(handle, results):
     _lib.dpl_index_close(handle)
 
 
-# ---- the index --------------------------------------------------------------------------------
+# ---- the index ---------------------------------------------------------------------------
 
 
 class Index:
@@ -290,7 +300,7 @@ class Index:
     Threads: query(), `in`, len() and stats() may run in any number of threads at once,
     also while another thread writes. LMDB binds a write transaction to the thread that
     began it, so the writes between two commits, that commit, and a close() that rolls
-    them back, come from one thread; a write from another raises InvalidArgumentError.
+    them back, come from one thread; from another they raise WrongThreadError.
     close() must not run while other threads still use the index. Open a path once per
     process (LMDB's rule); other processes may open it too, their writers waiting for
     this one's commit.
@@ -346,19 +356,19 @@ class Index:
         return self._handle
 
     def _wrong_thread(self):
-        return _error(_CODES["DPL_EINVAL"],
+        return _error(_CODES["DPL_ETHREAD"],
                       f"this index's uncommitted writes belong to another thread "
-                      f"({self._writer.name}): LMDB binds a write transaction to the thread "
-                      f"that began it, so commit in that thread first")
+                      f"({self._writer.name}): LMDB binds a write transaction to the "
+                      f"thread that began it, so commit in that thread first")
 
     def _write(self, fn, *args):
-        """Call a write function, under the lock; its code. The library refuses, as an
-        invalid argument, a write from a thread other than the transaction's: say so."""
+        """Call a write function, under the lock; its code. A write from a thread other
+        than the transaction's is refused (DPL_ETHREAD): say which thread has it."""
         me = threading.current_thread()
         rc = fn(self._live(), *args)
-        if rc == _CODES["DPL_EINVAL"] and self._writer not in (None, me):
+        if rc == _CODES["DPL_ETHREAD"]:
             raise self._wrong_thread()
-        if rc in (_CODES["DPL_ELMDB"], _CODES["DPL_EREADONLY"]):
+        if rc in (_CODES["DPL_ELMDB"], _CODES["DPL_EINDEXFULL"], _CODES["DPL_EREADONLY"]):
             self._writer = None  # no transaction: rolled back by the failure, or none
         elif rc != _CODES["DPL_EINVAL"]:
             self._writer = me
@@ -424,7 +434,5 @@ class Index:
 
 
 def _parse_settings(text):
-    # "key=value" separated by new lines or spaces; a value may hold spaces itself
-    # (translit "Any-Latin; Latin-ASCII"), so a value runs up to the next "key=".
-    pairs = re.finditer(r"(\w+)=(.*?)(?=\s+\w+=|\s*$)", text, re.S)
-    return {m.group(1): m.group(2) for m in pairs}
+    # one "key=value" a line; a value may hold spaces ("Any-Latin; Latin-ASCII")
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)

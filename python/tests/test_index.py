@@ -14,9 +14,9 @@ import doppel
 HERE = os.path.dirname(os.path.abspath(__file__))
 INGEST = os.path.join(HERE, os.pardir, "examples", "ingest.py")
 
-# 65 words. A change near the end touches few of its 61 word 5-grams, so the copy stays
-# well above 0.8 (true Jaccard 0.97); a change in the middle touches 5 (true Jaccard 0.84,
-# which a 128-value MinHash estimate may put on either side of 0.8).
+# 65 words. Changing the last word changes 1 of its 61 word 5-grams, so the copy stays
+# well above 0.8 (true Jaccard 60/62 = 0.97); a change in the middle changes 5 (56/66 =
+# 0.85, which a 128-value MinHash estimate may put on either side of 0.8).
 PARAGRAPH = ("The harbour town woke slowly that morning as the fishing boats returned with "
              "modest catches and gulls circled above the market square where traders "
              "unpacked crates of apples, pears and cabbages, while the baker on the corner "
@@ -297,11 +297,11 @@ def test_concurrent_queries_match_sequential_ones(index):
 def test_writes_between_commits_stay_in_one_thread(index):
     index.add("p", PARAGRAPH)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        with pytest.raises(doppel.InvalidArgumentError, match="another thread"):
+        with pytest.raises(doppel.WrongThreadError, match="another thread"):
             pool.submit(index.add, "other", UNRELATED).result()
         index.commit()
         assert pool.submit(index.add, "other", UNRELATED).result() == []
-        with pytest.raises(doppel.InvalidArgumentError, match="another thread"):
+        with pytest.raises(doppel.WrongThreadError, match="another thread"):
             index.close()  # only the owner can release LMDB's write lock
         pool.submit(index.commit).result()
     assert "p" in index and "other" in index

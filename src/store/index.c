@@ -34,8 +34,10 @@
 #define DOC_HAS_SIG 1
 #define DOC_HEADER 17 /* flags + exact fingerprint */
 /* Address space reserved for the data file; the file itself grows only as needed. 64 GiB
- * hold 100 million documents. */
+ * hold 100 million documents. Where the address space is short (ulimit -v, valgrind) the
+ * map is halved down to MAP_FLOOR, and a commit doubles it when it is half full. */
 #define MIN_MAP_SIZE ((size_t)64 << 30)
+#define MAP_FLOOR ((size_t)256 << 20)
 
 typedef struct worker {
     dpl_normalizer *norm;
@@ -50,6 +52,10 @@ struct dpl_index {
     MDB_dbi meta, docs, ids, buckets;
     dpl__index_settings set;
     int readonly;
+    /* readers hold it shared for the life of their transaction; a commit that grows the
+     * map holds it alone, as LMDB wants no transaction open while it does */
+    pthread_rwlock_t resize_lock;
+    size_t map_size;
     /* the writer */
     pthread_mutex_t write_lock;
     MDB_txn *wtxn;
@@ -87,6 +93,7 @@ static int from_lmdb(int rc)
     case EACCES:
     case EROFS: return DPL_EACCES;
     case ENOENT: return DPL_ENOENT;
+    case MDB_MAP_FULL: return DPL_EINDEXFULL;
     default: return DPL_ELMDB;
     }
 }
@@ -385,7 +392,7 @@ static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
 
 static int is_in(const candidates *c, uint32_t doc)
 {
-    return bsearch(&doc, c->docs, c->n, sizeof doc, compare_u32) != NULL;
+    return c->n > 0 && bsearch(&doc, c->docs, c->n, sizeof doc, compare_u32) != NULL;
 }
 
 /* Candidates checked against their records: exact ones by the whole fingerprint, near
@@ -469,14 +476,45 @@ static int read_counters(MDB_txn *txn, const dpl_index *ix, uint32_t *next, uint
 
 /* ------------------------------------------------------------------ transactions ----- */
 
+/* A read-only transaction; end it with end_read(). */
 static int begin_read(dpl_index *ix, MDB_txn **txn)
 {
+    pthread_rwlock_rdlock(&ix->resize_lock);
     int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the file past our map */
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the file past our map: adopt */
+        pthread_rwlock_unlock(&ix->resize_lock);
+        pthread_rwlock_wrlock(&ix->resize_lock);
         mdb_env_set_mapsize(ix->env, 0);
+        pthread_rwlock_unlock(&ix->resize_lock);
+        pthread_rwlock_rdlock(&ix->resize_lock);
         rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
     }
+    if (rc != MDB_SUCCESS)
+        pthread_rwlock_unlock(&ix->resize_lock);
     return from_lmdb(rc);
+}
+
+static void end_read(dpl_index *ix, MDB_txn *txn)
+{
+    mdb_txn_abort(txn);
+    pthread_rwlock_unlock(&ix->resize_lock);
+}
+
+/* After a commit: double the map when the data fill half of it, while no transaction of
+ * this process is open (the write lock keeps writers out, the resize lock readers). */
+static void grow_map(dpl_index *ix)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(ix->env, &info) != MDB_SUCCESS || mdb_env_stat(ix->env, &st) != MDB_SUCCESS)
+        return;
+    size_t used = (info.me_last_pgno + 1) * (size_t)st.ms_psize;
+    if (used * 2 < info.me_mapsize)
+        return;
+    pthread_rwlock_wrlock(&ix->resize_lock);
+    if (mdb_env_set_mapsize(ix->env, info.me_mapsize * 2) == MDB_SUCCESS)
+        ix->map_size = info.me_mapsize * 2;
+    pthread_rwlock_unlock(&ix->resize_lock);
 }
 
 /* The handle's write transaction, begun on first use; only its owner thread may use it
@@ -487,7 +525,7 @@ static int writer(dpl_index *ix, MDB_txn **out)
         return DPL_EREADONLY;
     if (ix->wtxn) {
         if (!pthread_equal(ix->owner, pthread_self()))
-            return DPL_EINVAL;
+            return DPL_ETHREAD;
         *out = ix->wtxn;
         return DPL_OK;
     }
@@ -620,7 +658,7 @@ int dpl_index_query(dpl_index *ix, const char *text, size_t len, dpl_results *du
         rc = begin_read(ix, &txn);
     if (rc == DPL_OK) {
         rc = find(txn, ix, fp, dups);
-        mdb_txn_abort(txn);
+        end_read(ix, txn);
     }
     free(fp);
     return rc;
@@ -633,7 +671,7 @@ int dpl_index_contains(dpl_index *ix, const char *id, size_t id_len)
     MDB_txn *txn;
     DPL_TRY(begin_read(ix, &txn));
     int rc = has_id(txn, ix, id ? id : "", id_len, NULL);
-    mdb_txn_abort(txn);
+    end_read(ix, txn);
     return rc == MDB_SUCCESS ? 1 : rc == MDB_NOTFOUND ? 0 : from_lmdb(rc);
 }
 
@@ -692,7 +730,7 @@ int dpl_index_commit(dpl_index *ix)
     pthread_mutex_lock(&ix->write_lock);
     int rc = DPL_OK;
     if (ix->wtxn && !pthread_equal(ix->owner, pthread_self())) {
-        rc = DPL_EINVAL;
+        rc = DPL_ETHREAD;
     } else if (ix->wtxn) {
         int lrc = meta_put(ix->wtxn, ix, "next", &ix->next_doc, sizeof ix->next_doc);
         if (lrc == MDB_SUCCESS)
@@ -703,6 +741,8 @@ int dpl_index_commit(dpl_index *ix)
             rc = from_lmdb(lrc);
             if (rc == DPL_ENOENT)
                 rc = DPL_ELMDB;
+            if (rc == DPL_OK)
+                grow_map(ix);
         } else {
             rc = write_failed(ix, lrc);
         }
@@ -726,13 +766,9 @@ int dpl_index_stats_get(dpl_index *ix, dpl_index_stats *out)
     if (meta_get(txn, ix, "settings", &v) == MDB_SUCCESS) {
         size_t n = v.mv_size < sizeof out->settings - 1 ? v.mv_size : sizeof out->settings - 1;
         memcpy(out->settings, v.mv_data, n);
-        for (size_t i = 0; i < n; i++) /* one line: "key=value key=value ..." */
-            out->settings[i] = out->settings[i] == '\n' ? ' ' : out->settings[i];
-        while (n > 0 && out->settings[n - 1] == ' ')
-            n--;
         out->settings[n] = '\0';
     }
-    mdb_txn_abort(txn);
+    end_read(ix, txn);
     MDB_envinfo info;
     MDB_stat st;
     mdb_env_info(ix->env, &info);
@@ -831,12 +867,21 @@ static int setup(dpl_index *ix, const dpl_options *opts, const char *path, char 
     return DPL_OK;
 }
 
+/* MIN_MAP_SIZE, or DOPPEL_INDEX_MAP_SIZE (bytes, at least 64 KiB). */
+static size_t map_start(void)
+{
+    const char *env = getenv("DOPPEL_INDEX_MAP_SIZE");
+    char *end;
+    unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+    return env && !*end && v >= (64u << 10) && v <= SIZE_MAX / 4 ? (size_t)v : MIN_MAP_SIZE;
+}
+
 static size_t map_size(const char *path)
 {
     struct stat st;
     char file[4096];
     snprintf(file, sizeof file, "%s/data.mdb", path);
-    size_t size = MIN_MAP_SIZE;
+    size_t size = map_start();
     if (stat(file, &st) == 0 && (size_t)st.st_size * 2 > size)
         size = (size_t)st.st_size * 2;
     return size;
@@ -856,11 +901,15 @@ static int prepare_folder(const char *path, unsigned flags, char *msg, size_t ca
         return DPL_ENOENT;
     }
     if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        snprintf(msg, cap, "%s: cannot create the index folder: %s", path, strerror(errno));
-        return errno == EACCES ? DPL_EACCES : DPL_EIO;
+        int err = errno;
+        snprintf(msg, cap, "%s: cannot create the index folder: %s", path, strerror(err));
+        return err == EACCES ? DPL_EACCES : err == ENOENT ? DPL_ENOENT : DPL_EIO;
     }
     return DPL_OK;
 }
+
+static int env_with_map(dpl_index *ix, const char *dir, unsigned flags, unsigned mode,
+                        size_t size);
 
 /* An in-memory index: a folder in /dev/shm (else TMPDIR), emptied and removed right after
  * LMDB opened its files, so nothing is left behind however the process ends. */
@@ -873,7 +922,7 @@ static int open_temporary(dpl_index *ix, char *msg, size_t cap)
         snprintf(msg, cap, "%s: cannot create a temporary index: %s", dir, strerror(errno));
         return DPL_EIO;
     }
-    int rc = mdb_env_open(ix->env, dir, MDB_NOTLS | MDB_NOSYNC, 0600);
+    int rc = env_with_map(ix, dir, MDB_NOTLS | MDB_NOSYNC, 0600, map_start());
     snprintf(file, sizeof file, "%s/data.mdb", dir);
     unlink(file);
     snprintf(file, sizeof file, "%s/lock.mdb", dir);
@@ -882,19 +931,38 @@ static int open_temporary(dpl_index *ix, char *msg, size_t cap)
     return rc == MDB_SUCCESS ? DPL_OK : fail(msg, cap, from_lmdb(rc), NULL, "cannot open", rc);
 }
 
+/* The environment with the largest map the address space allows, from `size` down to
+ * MAP_FLOOR. LMDB wants a failed environment closed and made anew. */
+static int env_with_map(dpl_index *ix, const char *dir, unsigned flags, unsigned mode,
+                        size_t size)
+{
+    for (;; size /= 2) {
+        int rc = mdb_env_create(&ix->env);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_env_set_maxdbs(ix->env, 4);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_env_set_mapsize(ix->env, size);
+        if (rc == MDB_SUCCESS)
+            rc = mdb_env_open(ix->env, dir, flags, mode);
+        if (rc == MDB_SUCCESS) {
+            ix->map_size = size;
+            return rc;
+        }
+        mdb_env_close(ix->env);
+        ix->env = NULL;
+        size_t floor = map_start() < MAP_FLOOR ? map_start() : MAP_FLOOR;
+        if ((rc != EINVAL && rc != ENOMEM) || size / 2 < floor)
+            return rc;
+    }
+}
+
 static int open_env(dpl_index *ix, const char *path, unsigned flags, char *msg, size_t cap)
 {
-    int rc = mdb_env_create(&ix->env);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_maxdbs(ix->env, 4);
-    if (rc == MDB_SUCCESS)
-        rc = mdb_env_set_mapsize(ix->env, path ? map_size(path) : MIN_MAP_SIZE);
-    if (rc != MDB_SUCCESS)
-        return fail(msg, cap, from_lmdb(rc), path, "cannot set up LMDB", rc);
     if (!path)
         return open_temporary(ix, msg, cap);
     DPL_TRY(prepare_folder(path, flags, msg, cap));
-    rc = mdb_env_open(ix->env, path, MDB_NOTLS | (ix->readonly ? MDB_RDONLY : 0), 0664);
+    int rc = env_with_map(ix, path, MDB_NOTLS | (ix->readonly ? MDB_RDONLY : 0), 0664,
+                          map_size(path));
     if (rc != MDB_SUCCESS)
         return fail(msg, cap, from_lmdb(rc), path, "cannot open the index", rc);
     return DPL_OK;
@@ -908,6 +976,7 @@ static dpl_index *index_new(unsigned flags)
     ix->readonly = (flags & DPL_INDEX_READONLY) != 0;
     pthread_mutex_init(&ix->write_lock, NULL);
     pthread_mutex_init(&ix->pool_lock, NULL);
+    pthread_rwlock_init(&ix->resize_lock, NULL);
     return ix;
 }
 
@@ -971,5 +1040,6 @@ void dpl_index_close(dpl_index *ix)
         mdb_env_close(ix->env);
     pthread_mutex_destroy(&ix->write_lock);
     pthread_mutex_destroy(&ix->pool_lock);
+    pthread_rwlock_destroy(&ix->resize_lock);
     free(ix);
 }

@@ -179,6 +179,12 @@ static int check_number(char *msg, size_t cap, const char *what, uint64_t stored
     return differs(msg, cap, what, a, b);
 }
 
+/* A flag given as set, against the stored one (not given: nothing to compare). */
+static int check_flag(char *msg, size_t cap, const char *what, int stored, int given)
+{
+    return given && !stored ? differs(msg, cap, what, "0", "1") : DPL_OK;
+}
+
 static int check_versions(const char *text, size_t len, char *msg, size_t cap)
 {
     char buf[64];
@@ -215,10 +221,8 @@ int dpl__settings_check(const char *text, size_t len, const dpl_options *opts, c
     DPL_TRY(check_number(msg, cap, "seed", s.seed, opts->seed));
     DPL_TRY(check_number(msg, cap, "ngram", s.ngram, opts->ngram));
     DPL_TRY(check_number(msg, cap, "norm_flags", s.norm_flags, opts->norm_flags));
-    DPL_TRY(check_number(msg, cap, "no_translit", (uint64_t)s.no_translit + 1,
-                         so->no_translit ? 2 : 0));
-    DPL_TRY(check_number(msg, cap, "han_simplify", (uint64_t)s.han_simplify + 1,
-                         so->han_simplify ? 2 : 0));
+    DPL_TRY(check_flag(msg, cap, "no_translit", s.no_translit, so->no_translit));
+    DPL_TRY(check_flag(msg, cap, "han_simplify", s.han_simplify, so->han_simplify));
     if (opts->shingle_unit && opts->shingle_unit != s.unit)
         return differs(msg, cap, "shingle_unit", unit_names[s.unit],
                        (unsigned)opts->shingle_unit <= 2 ? unit_names[opts->shingle_unit]
