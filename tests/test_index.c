@@ -201,8 +201,9 @@ static void test_settings_and_refusals(void)
     CHECK_EQ_INT(dpl_index_open(path, &o, 0, &ix, msg, sizeof msg), DPL_OK);
     dpl_index_close(ix);
     o.containment = 1;
-    CHECK_EQ_INT(dpl_index_open(path_in("new"), &o, DPL_INDEX_CREATE, &ix, msg, sizeof msg),
-                 DPL_EINVAL);
+    char *fresh = path_in("new");
+    CHECK_EQ_INT(dpl_index_open(fresh, &o, DPL_INDEX_CREATE, &ix, msg, sizeof msg), DPL_EINVAL);
+    free(fresh);
     /* read-only */
     ix = open_at(path, NULL, DPL_INDEX_READONLY, &rc);
     CHECK_EQ_INT(rc, DPL_OK);
@@ -565,7 +566,9 @@ static void test_map_grows(void)
     dpl_index_close(ix);
     /* one transaction larger than the room: refused, rolled back, the index intact */
     setenv("DOPPEL_INDEX_MAP_SIZE", "262144", 1);
-    ix = open_at(path_in("tiny"), NULL, DPL_INDEX_CREATE, &rc);
+    free(path);
+    path = path_in("tiny");
+    ix = open_at(path, NULL, DPL_INDEX_CREATE, &rc);
     unsetenv("DOPPEL_INDEX_MAP_SIZE");
     rc = DPL_OK;
     for (uint32_t n = 0; ix && n < 3000 && rc == DPL_OK; n++) {
