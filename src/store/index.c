@@ -961,6 +961,7 @@ static int open_env(dpl_index *ix, const char *path, unsigned flags, char *msg, 
     if (!path)
         return open_temporary(ix, msg, cap);
     DPL_TRY(prepare_folder(path, flags, msg, cap));
+    DPL_TRY(dpl__check_data_file(path, msg, cap));
     int rc = env_with_map(ix, path, MDB_NOTLS | (ix->readonly ? MDB_RDONLY : 0), 0664,
                           map_size(path));
     if (rc != MDB_SUCCESS)

@@ -32,6 +32,10 @@ int dpl__settings_parse(const char *text, size_t len, dpl__index_settings *out);
 int dpl__settings_check(const char *stored, size_t len, const dpl_options *opts, char *msg,
                         size_t msg_cap);
 
+/* The two LMDB meta pages of PATH/data.mdb checked before LMDB reads them: DPL_OK (also
+ * when the file is absent or empty), or DPL_ENOTINDEX with a message. */
+int dpl__check_data_file(const char *path, char *msg, size_t msg_cap);
+
 /* One document's fingerprint as the index keeps it. */
 typedef struct dpl__index_fp {
     dpl_hash128 exact;
