@@ -1,21 +1,24 @@
-/* The persistent index: an LMDB environment with four databases.
+/* The persistent index: an LMDB environment with five databases.
  *
  *   meta      "settings" -> what dpl__settings_format() wrote; "next" -> the next document
- *             number (u32); "count" -> committed documents (u64)
+ *             number (u32); "count" -> committed documents (u64); "next_run" (u32)
  *   docs      document number (u32, in adding order, never reused) -> flags (1 byte),
  *             exact fingerprint (16), signature (k x 2, when the document has shingles),
  *             id
  *   ids       XXH3-128 of the id (16 bytes) -> document number
- *   buckets   (band << 16 | 16 bits of the band key) -> sorted 8-byte values (32 more bits
- *             of the band key << 32 | document number): all of one band's buckets that
- *             share 16 bits sit under one LMDB key, so each entry costs about its 8 bytes
- *             instead of a node of its own. Exact fingerprints use the band number 0xFFFF.
+ *   runs      run number (u32) -> a sorted run of bucket entries (runs.h): the LSH
+ *             buckets (32 bits of each band key) and exact fingerprints of the documents
+ *             one commit added, merged RUN_FANOUT at a time into larger runs
+ *   removed   document number -> nothing: removed documents, whose entries the next
+ *             merges drop (until then a lookup finds no record for them and skips them)
  *
  * Adds and removes go into one write transaction per handle, made durable by commit;
- * queries read committed data in read-only transactions of their own, so they may run in
- * any thread at any time. Fingerprints are computed with a pool of workers (normalizer,
- * script stage, shingler), one taken per call. */
+ * the bucket entries of its adds wait in memory (dpl__pending) and become a run at the
+ * commit. Queries read committed data in read-only transactions of their own, so they
+ * may run in any thread at any time. Fingerprints are computed with a pool of workers
+ * (normalizer, script stage, shingler), one taken per call. */
 #include "store/store.h"
+#include "store/runs.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -29,7 +32,6 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define EXACT_BAND 0xFFFFu
 #define MAX_ID_BYTES 65535
 #define DOC_HAS_SIG 1
 #define DOC_HEADER 17 /* flags + exact fingerprint */
@@ -49,7 +51,7 @@ typedef struct worker {
 
 struct dpl_index {
     MDB_env *env;
-    MDB_dbi meta, docs, ids, buckets;
+    MDB_dbi meta, docs, ids, runs, removed;
     dpl__index_settings set;
     int readonly;
     /* readers hold it shared for the life of their transaction; a commit that grows the
@@ -60,8 +62,9 @@ struct dpl_index {
     pthread_mutex_t write_lock;
     MDB_txn *wtxn;
     pthread_t owner;
-    uint32_t next_doc;
+    uint32_t next_doc, next_run;
     uint64_t count;
+    dpl__pending pending; /* bucket entries of the uncommitted adds */
     /* fingerprinting */
     pthread_mutex_t pool_lock;
     dpl_script *proto;
@@ -318,39 +321,22 @@ static MDB_val id_key(const char *id, size_t len, XXH128_hash_t *h)
     return (MDB_val){sizeof *h, h};
 }
 
-/* The bucket key and value of one band key. */
-static void bucket_of(unsigned band, uint64_t key, uint32_t doc, uint32_t *k, uint64_t *v)
+/* The 32-bit bucket keys of a fingerprint: its exact key, then one per band. */
+static unsigned bucket_keys(const dpl_index *ix, const dpl__index_fp *fp, uint32_t *keys)
 {
-    *k = (uint32_t)band << 16 | (uint32_t)(key >> 48);
-    *v = ((key >> 16) & 0xFFFFFFFFull) << 32 | doc;
+    keys[0] = (uint32_t)(fp->exact.hi >> 32);
+    if (!fp->has_sig)
+        return 1;
+    uint64_t band[DPL_MAX_NUM_PERM];
+    dpl__index_band_keys(&ix->set, fp->sig, band);
+    for (unsigned b = 0; b < ix->set.bands; b++)
+        keys[1 + b] = (uint32_t)(band[b] >> 32);
+    return 1 + ix->set.bands;
 }
 
 /* ------------------------------------------------------------------ lookup ----------- */
 
-typedef struct candidates {
-    uint32_t *docs;
-    size_t n, cap;
-} candidates;
-
-/* Every document in the bucket of `key` in `band`. */
-static int bucket_members(MDB_cursor *cur, unsigned band, uint64_t key, candidates *c)
-{
-    uint32_t k;
-    uint64_t v;
-    bucket_of(band, key, 0, &k, &v);
-    MDB_val mk = {sizeof k, &k}, mv = {sizeof v, &v};
-    int rc = mdb_cursor_get(cur, &mk, &mv, MDB_GET_BOTH_RANGE);
-    while (rc == MDB_SUCCESS) {
-        uint64_t got;
-        memcpy(&got, mv.mv_data, sizeof got);
-        if (got >> 32 != v >> 32)
-            break;
-        DPL_TRY(dpl__grow((void **)&c->docs, &c->cap, c->n + 1, sizeof *c->docs));
-        c->docs[c->n++] = (uint32_t)got;
-        rc = mdb_cursor_get(cur, &mk, &mv, MDB_NEXT_DUP);
-    }
-    return rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? DPL_OK : from_lmdb(rc);
-}
+typedef dpl__doc_list candidates;
 
 static int compare_u32(const void *a, const void *b)
 {
@@ -370,21 +356,31 @@ static void sort_unique(candidates *c)
     c->n = out;
 }
 
+/* The documents sharing the exact key (`exact`) or a band's bucket (`near`), in every
+ * committed run and, for the writer, among its uncommitted adds. */
 static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
-                  candidates *exact, candidates *near)
+                  const dpl__pending *pending, candidates *exact, candidates *near)
 {
+    uint32_t keys[1 + DPL_MAX_NUM_PERM];
+    unsigned n = bucket_keys(ix, fp, keys);
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, ix->buckets, &cur);
+    int rc = mdb_cursor_open(txn, ix->runs, &cur);
     if (rc != MDB_SUCCESS)
         return from_lmdb(rc);
-    int err = bucket_members(cur, EXACT_BAND, fp->exact.hi, exact);
-    if (fp->has_sig) {
-        uint64_t keys[DPL_MAX_NUM_PERM];
-        dpl__index_band_keys(&ix->set, fp->sig, keys);
-        for (unsigned b = 0; b < ix->set.bands && err == DPL_OK; b++)
-            err = bucket_members(cur, b, keys[b], near);
+    MDB_val k, v;
+    int err = DPL_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS && err == DPL_OK;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        dpl__run_view run;
+        err = dpl__run_parse(v.mv_data, v.mv_size, &run);
+        for (unsigned i = 0; i < n && err == DPL_OK; i++)
+            err = dpl__run_find(&run, keys[i], i ? near : exact);
     }
     mdb_cursor_close(cur);
+    if (err == DPL_OK && rc != MDB_NOTFOUND)
+        err = from_lmdb(rc);
+    for (unsigned i = 0; i < n && err == DPL_OK; i++)
+        err = dpl__pending_find(pending, keys[i], i ? near : exact);
     sort_unique(exact);
     sort_unique(near);
     return err;
@@ -405,6 +401,10 @@ static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
     for (size_t i = 0; i < exact->n && rc == DPL_OK; i++) {
         doc_view v;
         rc = doc_get(txn, ix, exact->docs[i], &v);
+        if (rc == DPL_ENOENT) { /* removed: its entries wait for the next merge */
+            rc = DPL_OK;
+            continue;
+        }
         if (rc == DPL_OK && memcmp(&v.exact, &fp->exact, sizeof v.exact) == 0) {
             rc = results_push(res, exact->docs[i], DPL_MATCH_EXACT, 1.0, v.id, v.id_len);
             if (rc == DPL_OK)
@@ -420,6 +420,10 @@ static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
             continue; /* an exact copy is reported as such */
         doc_view v;
         rc = doc_get(txn, ix, near->docs[i], &v);
+        if (rc == DPL_ENOENT) {
+            rc = DPL_OK;
+            continue;
+        }
         if (rc != DPL_OK || !v.sig)
             continue;
         memcpy(sig, v.sig, (size_t)ix->set.k * sizeof *sig);
@@ -431,11 +435,12 @@ static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
     return rc;
 }
 
-static int find(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp, dpl_results *res)
+static int find(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
+                const dpl__pending *pending, dpl_results *res)
 {
     results_clear(res);
     candidates exact = {0}, near = {0};
-    int rc = gather(txn, ix, fp, &exact, &near);
+    int rc = gather(txn, ix, fp, pending, &exact, &near);
     if (rc == DPL_OK)
         rc = score(txn, ix, fp, &exact, &near, res);
     free(exact.docs);
@@ -540,6 +545,10 @@ static int writer(dpl_index *ix, MDB_txn **out)
     }
     ix->owner = pthread_self();
     read_counters(ix->wtxn, ix, &ix->next_doc, &ix->count);
+    MDB_val v;
+    ix->next_run = 0;
+    if (meta_get(ix->wtxn, ix, "next_run", &v) == MDB_SUCCESS && v.mv_size == sizeof ix->next_run)
+        memcpy(&ix->next_run, v.mv_data, sizeof ix->next_run);
     *out = ix->wtxn;
     return DPL_OK;
 }
@@ -550,30 +559,20 @@ static int write_failed(dpl_index *ix, int lmdb_rc)
 {
     mdb_txn_abort(ix->wtxn);
     ix->wtxn = NULL;
+    dpl__pending_clear(&ix->pending);
     return from_lmdb(lmdb_rc) == DPL_ENOENT ? DPL_ELMDB : from_lmdb(lmdb_rc);
 }
 
 /* ------------------------------------------------------------------ add -------------- */
 
-static int put_buckets(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
-                       uint32_t doc, unsigned flags)
+/* The document's bucket entries wait in memory until the commit writes them as a run. */
+static int pend_buckets(dpl_index *ix, const dpl__index_fp *fp, uint32_t doc)
 {
-    uint32_t k;
-    uint64_t v;
-    MDB_val mk = {sizeof k, &k}, mv = {sizeof v, &v};
-    bucket_of(EXACT_BAND, fp->exact.hi, doc, &k, &v);
-    int rc = flags ? mdb_put(txn, ix->buckets, &mk, &mv, 0)
-                   : mdb_del(txn, ix->buckets, &mk, &mv);
-    if (rc != MDB_SUCCESS || !fp->has_sig)
-        return rc;
-    uint64_t keys[DPL_MAX_NUM_PERM];
-    dpl__index_band_keys(&ix->set, fp->sig, keys);
-    for (unsigned b = 0; b < ix->set.bands && rc == MDB_SUCCESS; b++) {
-        bucket_of(b, keys[b], doc, &k, &v);
-        rc = flags ? mdb_put(txn, ix->buckets, &mk, &mv, 0)
-                   : mdb_del(txn, ix->buckets, &mk, &mv);
-    }
-    return rc;
+    uint32_t keys[1 + DPL_MAX_NUM_PERM];
+    unsigned n = bucket_keys(ix, fp, keys);
+    for (unsigned i = 0; i < n; i++)
+        DPL_TRY(dpl__pending_add(&ix->pending, keys[i], doc));
+    return DPL_OK;
 }
 
 static int put_doc(MDB_txn *txn, dpl_index *ix, const dpl__index_fp *fp, const char *id,
@@ -591,8 +590,7 @@ static int put_doc(MDB_txn *txn, dpl_index *ix, const dpl__index_fp *fp, const c
     memcpy(p + DOC_HEADER + sig_bytes, id, id_len);
     XXH128_hash_t h;
     MDB_val ik = id_key(id, id_len, &h), iv = {sizeof doc, &doc};
-    rc = mdb_put(txn, ix->ids, &ik, &iv, MDB_NOOVERWRITE);
-    return rc == MDB_SUCCESS ? put_buckets(txn, ix, fp, doc, 1) : rc;
+    return mdb_put(txn, ix->ids, &ik, &iv, MDB_NOOVERWRITE);
 }
 
 static int has_id(MDB_txn *txn, const dpl_index *ix, const char *id, size_t len, uint32_t *doc)
@@ -625,17 +623,17 @@ int dpl_index_add(dpl_index *ix, const char *id, size_t id_len, const char *text
     if (rc == DPL_OK)
         rc = fingerprint(ix, text, len, fp);
     if (rc == DPL_OK)
-        rc = find(txn, ix, fp, dups);
+        rc = find(txn, ix, fp, &ix->pending, dups);
     if (rc == DPL_OK && ix->next_doc == UINT32_MAX)
         rc = DPL_ENOMEM; /* four billion documents: the numbering is spent */
     if (rc == DPL_OK) {
         int put = put_doc(txn, ix, fp, id, id_len, ix->next_doc);
-        if (put == MDB_SUCCESS) {
-            ix->next_doc++;
-            ix->count++;
-        } else {
+        if (put != MDB_SUCCESS)
             rc = write_failed(ix, put);
-        }
+        else if ((rc = pend_buckets(ix, fp, ix->next_doc)) != DPL_OK)
+            write_failed(ix, MDB_SUCCESS); /* out of memory: roll back, as documented */
+        else
+            ix->next_doc++, ix->count++;
     }
     pthread_mutex_unlock(&ix->write_lock);
     free(fp);
@@ -657,7 +655,7 @@ int dpl_index_query(dpl_index *ix, const char *text, size_t len, dpl_results *du
     if (rc == DPL_OK)
         rc = begin_read(ix, &txn);
     if (rc == DPL_OK) {
-        rc = find(txn, ix, fp, dups);
+        rc = find(txn, ix, fp, NULL, dups);
         end_read(ix, txn);
     }
     free(fp);
@@ -677,24 +675,20 @@ int dpl_index_contains(dpl_index *ix, const char *id, size_t id_len)
 
 /* ------------------------------------------------------------------ remove ----------- */
 
+/* The record and the id go now; the bucket entries at the next merges (removed). */
 static int delete_doc(MDB_txn *txn, const dpl_index *ix, uint32_t doc, const char *id,
                       size_t id_len)
 {
-    doc_view v;
-    int rc = doc_get(txn, ix, doc, &v);
-    if (rc != DPL_OK)
-        return MDB_CORRUPTED;
-    dpl__index_fp fp = {.exact = v.exact, .has_sig = v.sig != NULL};
-    if (v.sig)
-        memcpy(fp.sig, v.sig, (size_t)ix->set.k * sizeof *fp.sig);
-    int lrc = put_buckets(txn, ix, &fp, doc, 0);
     XXH128_hash_t h;
-    MDB_val ik = id_key(id, id_len, &h), dk = {sizeof doc, &doc};
-    if (lrc == MDB_SUCCESS)
-        lrc = mdb_del(txn, ix->ids, &ik, NULL);
-    if (lrc == MDB_SUCCESS)
-        lrc = mdb_del(txn, ix->docs, &dk, NULL);
-    return lrc;
+    MDB_val ik = id_key(id, id_len, &h), dk = {sizeof doc, &doc}, none = {0, NULL};
+    int rc = mdb_del(txn, ix->docs, &dk, NULL);
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_CORRUPTED; /* an id without its record */
+    if (rc == MDB_SUCCESS)
+        rc = mdb_put(txn, ix->removed, &dk, &none, 0);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_del(txn, ix->ids, &ik, NULL);
+    return rc;
 }
 
 int dpl_index_remove(dpl_index *ix, const char *id, size_t id_len)
@@ -723,6 +717,120 @@ int dpl_index_remove(dpl_index *ix, const char *id, size_t id_len)
 
 /* ------------------------------------------------------------------ commit ----------- */
 
+/* One bit per document number, set for the removed ones: what merges drop. */
+static int removed_bits(MDB_txn *txn, const dpl_index *ix, uint8_t **out, uint64_t *bits)
+{
+    *bits = (uint64_t)ix->next_doc;
+    uint8_t *map = calloc((size_t)(*bits / 8) + 1, 1);
+    if (!map)
+        return ENOMEM;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, ix->removed, &cur);
+    MDB_val k, v;
+    while (rc == MDB_SUCCESS && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+        uint32_t doc;
+        if (k.mv_size != sizeof doc)
+            continue;
+        memcpy(&doc, k.mv_data, sizeof doc);
+        if (doc < *bits)
+            map[doc >> 3] |= (uint8_t)(1u << (doc & 7));
+    }
+    if (rc != MDB_NOTFOUND) {
+        free(map);
+        return rc == MDB_SUCCESS ? MDB_CORRUPTED : rc;
+    }
+    mdb_cursor_close(cur);
+    *out = map;
+    return MDB_SUCCESS;
+}
+
+typedef struct level_runs {
+    uint32_t *ids;
+    dpl__run_view *views;
+    size_t n, cap_ids, cap_views;
+} level_runs;
+
+/* The committed runs of one level. */
+static int runs_at(MDB_txn *txn, const dpl_index *ix, unsigned level, level_runs *out)
+{
+    out->n = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, ix->runs, &cur);
+    MDB_val k, v;
+    while (rc == MDB_SUCCESS && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == MDB_SUCCESS) {
+        dpl__run_view run;
+        if (k.mv_size != sizeof(uint32_t) || dpl__run_parse(v.mv_data, v.mv_size, &run) != DPL_OK)
+            rc = MDB_CORRUPTED;
+        else if (run.level == level &&
+                 (dpl__grow((void **)&out->ids, &out->cap_ids, out->n + 1, sizeof *out->ids) ||
+                  dpl__grow((void **)&out->views, &out->cap_views, out->n + 1,
+                            sizeof *out->views)))
+            rc = ENOMEM;
+        else if (run.level == level) {
+            memcpy(&out->ids[out->n], k.mv_data, sizeof(uint32_t));
+            out->views[out->n++] = run;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* The pending entries become a run of level 0; while a level then holds RUN_FANOUT
+ * runs, they are merged into one of the next level (removed documents dropped). The
+ * inputs are read from the map before they are deleted, and the result is built in
+ * memory, so no pointer into a page this transaction frees is ever followed. */
+static int flush_pending(dpl_index *ix, MDB_txn *txn)
+{
+    dpl__pending *p = &ix->pending;
+    if (p->n == 0)
+        return MDB_SUCCESS;
+    dpl__pending_sort(p);
+    dpl__run_entry *entries = p->entries, *merged = NULL;
+    uint64_t count = p->n;
+    uint8_t *removed = NULL;
+    uint64_t bits = 0;
+    level_runs lv = {0};
+    unsigned level = 0;
+    int rc = MDB_SUCCESS;
+    while (rc == MDB_SUCCESS && (rc = runs_at(txn, ix, level, &lv)) == MDB_SUCCESS &&
+           lv.n + 1 >= RUN_FANOUT) {
+        if (!removed)
+            rc = removed_bits(txn, ix, &removed, &bits);
+        dpl__run_entry *next = NULL;
+        uint64_t n_next = 0;
+        if (rc == MDB_SUCCESS && dpl__run_merge(lv.views, lv.n, entries, count, removed, bits,
+                                                &next, &n_next) != DPL_OK)
+            rc = ENOMEM;
+        for (size_t i = 0; i < lv.n && rc == MDB_SUCCESS; i++) {
+            MDB_val k = {sizeof lv.ids[i], &lv.ids[i]};
+            rc = mdb_del(txn, ix->runs, &k, NULL);
+        }
+        if (rc != MDB_SUCCESS) {
+            free(next);
+            break;
+        }
+        free(merged);
+        merged = entries = next;
+        count = n_next;
+        level++;
+    }
+    unsigned char *blob = NULL;
+    size_t size = 0;
+    if (rc == MDB_SUCCESS && dpl__run_build(entries, count, level, &blob, &size) != DPL_OK)
+        rc = ENOMEM;
+    if (rc == MDB_SUCCESS) {
+        uint32_t id = ix->next_run++;
+        MDB_val k = {sizeof id, &id}, v = {size, blob};
+        rc = mdb_put(txn, ix->runs, &k, &v, MDB_APPEND);
+    }
+    free(blob);
+    free(merged);
+    free(removed);
+    free(lv.ids);
+    free(lv.views);
+    return rc;
+}
+
 int dpl_index_commit(dpl_index *ix)
 {
     if (!ix)
@@ -732,12 +840,17 @@ int dpl_index_commit(dpl_index *ix)
     if (ix->wtxn && !pthread_equal(ix->owner, pthread_self())) {
         rc = DPL_ETHREAD;
     } else if (ix->wtxn) {
-        int lrc = meta_put(ix->wtxn, ix, "next", &ix->next_doc, sizeof ix->next_doc);
+        int lrc = flush_pending(ix, ix->wtxn);
+        if (lrc == MDB_SUCCESS)
+            lrc = meta_put(ix->wtxn, ix, "next", &ix->next_doc, sizeof ix->next_doc);
+        if (lrc == MDB_SUCCESS)
+            lrc = meta_put(ix->wtxn, ix, "next_run", &ix->next_run, sizeof ix->next_run);
         if (lrc == MDB_SUCCESS)
             lrc = meta_put(ix->wtxn, ix, "count", &ix->count, sizeof ix->count);
         if (lrc == MDB_SUCCESS) {
             lrc = mdb_txn_commit(ix->wtxn); /* frees the transaction, failed or not */
             ix->wtxn = NULL;
+            dpl__pending_clear(&ix->pending);
             rc = from_lmdb(lrc);
             if (rc == DPL_ENOENT)
                 rc = DPL_ELMDB;
@@ -806,9 +919,9 @@ static int open_dbs(dpl_index *ix, MDB_txn *txn, const char *path, char *msg, si
     if (rc == MDB_SUCCESS)
         rc = mdb_dbi_open(txn, "ids", create, &ix->ids);
     if (rc == MDB_SUCCESS)
-        rc = mdb_dbi_open(txn, "buckets",
-                          create | MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP,
-                          &ix->buckets);
+        rc = mdb_dbi_open(txn, "runs", create | MDB_INTEGERKEY, &ix->runs);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_dbi_open(txn, "removed", create | MDB_INTEGERKEY, &ix->removed);
     if (rc != MDB_SUCCESS)
         return fail(msg, cap, from_lmdb(rc) == DPL_ENOENT ? DPL_ENOTINDEX : from_lmdb(rc),
                     path, "not a doppel index", rc);
@@ -939,7 +1052,7 @@ static int env_with_map(dpl_index *ix, const char *dir, unsigned flags, unsigned
     for (;; size /= 2) {
         int rc = mdb_env_create(&ix->env);
         if (rc == MDB_SUCCESS)
-            rc = mdb_env_set_maxdbs(ix->env, 4);
+            rc = mdb_env_set_maxdbs(ix->env, 5);
         if (rc == MDB_SUCCESS)
             rc = mdb_env_set_mapsize(ix->env, size);
         if (rc == MDB_SUCCESS)
@@ -1037,6 +1150,7 @@ void dpl_index_close(dpl_index *ix)
         worker_free(w);
     }
     dpl_script_free(ix->proto);
+    dpl__pending_free(&ix->pending);
     if (ix->env)
         mdb_env_close(ix->env);
     pthread_mutex_destroy(&ix->write_lock);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Bumped whenever what the index stores per document, or how it is derived, changes. */
-#define INDEX_FORMAT "doppel-index 1"
+#define INDEX_FORMAT "doppel-index 2"
 #define DEFAULT_THRESHOLD 0.8
 
 static const char *const unit_names[] = {"words", "chars", "spaced-words"};
