@@ -1,34 +1,56 @@
 /* A look at an index's data file before LMDB opens it. LMDB trusts its file: a meta page
- * with a page size of 0, say, is a division by zero inside mdb_env_open() (found by
- * fuzz_index). So the two meta pages are read here first and the fields LMDB computes
- * with are checked: page flags, magic, version, page size, last page and database roots.
- * The layout is LMDB's (MDB_page and MDB_meta in mdb.c, format version 1), which the
- * library's major version fixes. */
+ * with a page size of 0 is a division by zero inside mdb_env_open(), and a damaged inner
+ * page sends it to read outside its map (SIGBUS), both found by fuzz_index. So the file
+ * is checked first, with pread (never through a map):
+ *
+ *   meta pages   flags, magic, version, page size, last page, database roots
+ *   B-trees      from the newest meta, every branch and leaf page of the main, free and
+ *                named databases: its number, flags, bounds, each node inside the page,
+ *                children and overflow pages inside the file, each page seen once, depth
+ *                as recorded; overflow pages by their header only (their content, runs
+ *                and records, is checked where it is read)
+ *
+ * The layout is LMDB's (MDB_page, MDB_node, MDB_meta and MDB_db in mdb.c, data format
+ * version 1), which the library's major version fixes. The walk reads every B-tree page
+ * once: 0.2 s for an index of a million documents with a warm page cache
+ * (DPL_INDEX_TRUST skips it). */
 #include "store/store.h"
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE_HEADER 16          /* MDB_page up to mp_ptrs */
+#define P_BRANCH 0x01
+#define P_LEAF 0x02
+#define P_OVERFLOW 0x04
 #define P_META 0x08
 #define MDB_MAGIC 0xBEEFC0DEu
 #define MDB_DATA_VERSION 1u
 #define META_BYTES 136          /* MDB_meta on 64-bit: magic ... mm_txnid */
 #define DB_BYTES 48             /* MDB_db */
+#define NODE_HEADER 8           /* MDB_node up to mn_data */
+#define F_BIGDATA 0x01
+#define F_SUBDATA 0x02
+#define F_DUPDATA 0x04
 #define MIN_PAGE 512
 #define MAX_PAGE 65536
 #define MAX_DEPTH 64
 #define P_INVALID UINT64_MAX
 
+typedef struct db_view {
+    uint16_t depth;
+    uint64_t root;
+} db_view;
+
 typedef struct meta_view {
     uint16_t flags;
     uint32_t magic, version, psize;
-    uint64_t last_pg;
-    uint16_t depth[2];
-    uint64_t root[2];
+    uint64_t last_pg, txnid;
+    db_view db[2]; /* FREE_DBI, MAIN_DBI */
 } meta_view;
 
 static uint16_t u16_at(const unsigned char *p)
@@ -52,18 +74,22 @@ static uint64_t u64_at(const unsigned char *p)
     return v;
 }
 
+static db_view parse_db(const unsigned char *db)
+{
+    return (db_view){u16_at(db + 6), u64_at(db + 40)};
+}
+
 static void parse_meta(const unsigned char *page, meta_view *m)
 {
     const unsigned char *meta = page + PAGE_HEADER, *dbs = meta + 24;
     m->flags = u16_at(page + 10);
     m->magic = u32_at(meta);
     m->version = u32_at(meta + 4);
-    m->psize = u32_at(dbs);   /* mm_dbs[FREE_DBI].md_pad */
+    m->psize = u32_at(dbs); /* mm_dbs[FREE_DBI].md_pad */
     m->last_pg = u64_at(meta + 120);
-    for (int i = 0; i < 2; i++) {
-        m->depth[i] = u16_at(dbs + i * DB_BYTES + 6);
-        m->root[i] = u64_at(dbs + i * DB_BYTES + 40);
-    }
+    m->txnid = u64_at(meta + 128);
+    for (int i = 0; i < 2; i++)
+        m->db[i] = parse_db(dbs + i * DB_BYTES);
 }
 
 static int plausible(const meta_view *m, uint64_t pages)
@@ -75,45 +101,187 @@ static int plausible(const meta_view *m, uint64_t pages)
     if (m->last_pg < 1 || m->last_pg >= pages)
         return 0;
     for (int i = 0; i < 2; i++)
-        if (m->depth[i] > MAX_DEPTH || (m->root[i] != P_INVALID && m->root[i] > m->last_pg))
+        if (m->db[i].depth > MAX_DEPTH ||
+            (m->db[i].root != P_INVALID && (m->db[i].root < 2 || m->db[i].root > m->last_pg)))
             return 0;
     return 1;
 }
 
-static int read_page(int fd, uint64_t off, unsigned char *buf)
+static int read_at(int fd, uint64_t off, unsigned char *buf, size_t n)
 {
-    ssize_t got = pread(fd, buf, PAGE_HEADER + META_BYTES, (off_t)off);
-    return got == PAGE_HEADER + META_BYTES ? 0 : -1;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t got = pread(fd, buf + done, n - done, (off_t)(off + done));
+        if (got <= 0)
+            return -1;
+        done += (size_t)got;
+    }
+    return 0;
 }
 
-int dpl__check_data_file(const char *path, char *msg, size_t cap)
+/* ------------------------------------------------------------------ the B-trees ----- */
+
+typedef struct walk {
+    int fd;
+    uint32_t psize;
+    uint64_t last_pg;
+    uint8_t *seen; /* one bit per page */
+} walk;
+
+static int walk_tree(walk *w, uint64_t pgno, unsigned depth, unsigned max_depth, int main_db);
+
+/* Each page once: a page reached twice is a cycle or two trees sharing it. */
+static int first_visit(walk *w, uint64_t pgno)
+{
+    if (pgno < 2 || pgno > w->last_pg || (w->seen[pgno >> 3] >> (pgno & 7) & 1))
+        return 0;
+    w->seen[pgno >> 3] |= (uint8_t)(1u << (pgno & 7));
+    return 1;
+}
+
+static int check_overflow(walk *w, uint64_t pgno, uint64_t bytes)
+{
+    unsigned char head[PAGE_HEADER];
+    if (!first_visit(w, pgno) || read_at(w->fd, pgno * w->psize, head, sizeof head) != 0)
+        return 0;
+    uint32_t pages = u32_at(head + 12);
+    return u64_at(head) == pgno && (u16_at(head + 10) & P_OVERFLOW) && pages >= 1 &&
+           pgno + pages - 1 <= w->last_pg &&
+           bytes <= (uint64_t)pages * w->psize - PAGE_HEADER;
+}
+
+/* A leaf node's data: inline, on overflow pages, or a named database's record. */
+static int check_leaf_node(walk *w, const unsigned char *node, size_t room, int main_db)
+{
+    uint16_t flags = u16_at(node + 4), ksize = u16_at(node + 6);
+    uint64_t dsize = (uint64_t)u16_at(node) | (uint64_t)u16_at(node + 2) << 16;
+    if ((flags & F_DUPDATA) || (main_db && !(flags & F_SUBDATA)))
+        return 0; /* doppel's databases have no duplicates; the main one names the others */
+    const unsigned char *data = node + NODE_HEADER + ksize;
+    if (flags & F_BIGDATA)
+        return NODE_HEADER + (size_t)ksize + 8 <= room && !(flags & F_SUBDATA) &&
+               check_overflow(w, u64_at(data), dsize);
+    if (NODE_HEADER + (size_t)ksize + dsize > room)
+        return 0;
+    if (!(flags & F_SUBDATA))
+        return 1;
+    if (dsize != DB_BYTES)
+        return 0;
+    db_view db = parse_db(data);
+    return db.root == P_INVALID ||
+           (db.depth >= 1 && db.depth <= MAX_DEPTH && walk_tree(w, db.root, 1, db.depth, 0));
+}
+
+static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigned depth,
+                      unsigned max_depth, int main_db)
+{
+    uint16_t flags = u16_at(page + 10), lower = u16_at(page + 12), upper = u16_at(page + 14);
+    int branch = (flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META)) == P_BRANCH;
+    int leaf = (flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META)) == P_LEAF;
+    if (u64_at(page) != pgno || (!branch && !leaf) || (flags & 0x20 /* P_LEAF2 */) ||
+        lower < PAGE_HEADER || lower > upper || upper > w->psize || (leaf != (depth == max_depth)))
+        return 0;
+    unsigned keys = (lower - PAGE_HEADER) / 2u;
+    for (unsigned i = 0; i < keys; i++) {
+        uint16_t off = u16_at(page + PAGE_HEADER + 2 * i);
+        if (off < upper || (size_t)off + NODE_HEADER > w->psize)
+            return 0;
+        const unsigned char *node = page + off;
+        size_t room = w->psize - off;
+        if (branch) {
+            uint64_t child = (uint64_t)u16_at(node) | (uint64_t)u16_at(node + 2) << 16 |
+                             (uint64_t)u16_at(node + 4) << 32;
+            if (NODE_HEADER + (size_t)u16_at(node + 6) > room ||
+                !walk_tree(w, child, depth + 1, max_depth, main_db))
+                return 0;
+        } else if (!check_leaf_node(w, node, room, main_db)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int walk_tree(walk *w, uint64_t pgno, unsigned depth, unsigned max_depth, int main_db)
+{
+    if (depth > max_depth || !first_visit(w, pgno))
+        return 0;
+    unsigned char *page = malloc(w->psize);
+    int ok = page && read_at(w->fd, pgno * w->psize, page, w->psize) == 0 &&
+             check_page(w, page, pgno, depth, max_depth, main_db);
+    free(page);
+    return ok;
+}
+
+/* The free list's leaves hold page lists, not named databases: walked as plain data. */
+static int walk_trees(int fd, const meta_view *m)
+{
+    walk w = {fd, m->psize, m->last_pg, calloc((size_t)(m->last_pg / 8) + 1, 1)};
+    if (!w.seen)
+        return 0;
+    int ok = 1;
+    for (int i = 0; i < 2 && ok; i++)
+        if (m->db[i].root != P_INVALID)
+            ok = m->db[i].depth >= 1 && walk_tree(&w, m->db[i].root, 1, m->db[i].depth, i == 1);
+    free(w.seen);
+    return ok;
+}
+
+/* The file's two meta pages, checked; fd left open for the caller. */
+static int read_metas(const char *path, int *fd_out, meta_view m[2])
 {
     char file[4096];
     snprintf(file, sizeof file, "%s/data.mdb", path);
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return DPL_OK; /* absent or unreadable: LMDB reports what it finds */
+        return -1; /* absent or unreadable: LMDB reports what it finds */
     struct stat st;
     unsigned char page[PAGE_HEADER + META_BYTES];
-    meta_view first, second;
-    int ok = fstat(fd, &st) == 0;
-    if (ok && st.st_size == 0) { /* a file LMDB has not written yet: it starts anew */
+    if (fstat(fd, &st) != 0 || st.st_size == 0) { /* empty: LMDB starts it anew */
         close(fd);
-        return DPL_OK;
+        return -1;
     }
-    ok = ok && read_page(fd, 0, page) == 0;
+    int ok = read_at(fd, 0, page, sizeof page) == 0;
     if (ok)
-        parse_meta(page, &first);
-    uint64_t pages = ok && first.psize >= MIN_PAGE ? (uint64_t)st.st_size / first.psize : 0;
-    ok = ok && plausible(&first, pages) && read_page(fd, first.psize, page) == 0;
+        parse_meta(page, &m[0]);
+    uint64_t pages = ok && m[0].psize >= MIN_PAGE ? (uint64_t)st.st_size / m[0].psize : 0;
+    ok = ok && plausible(&m[0], pages) && read_at(fd, m[0].psize, page, sizeof page) == 0;
     if (ok) {
-        parse_meta(page, &second);
-        ok = plausible(&second, pages) && second.psize == first.psize;
+        parse_meta(page, &m[1]);
+        ok = plausible(&m[1], pages) && m[1].psize == m[0].psize;
     }
-    close(fd);
-    if (ok)
-        return DPL_OK;
-    snprintf(msg, cap, "%s: not a doppel index, or a damaged one (its LMDB header pages "
-             "do not hold up)", path);
+    *fd_out = fd;
+    return ok;
+}
+
+static int damaged(const char *path, char *msg, size_t cap)
+{
+    snprintf(msg, cap, "%s: not a doppel index, or a damaged one (its LMDB pages do not "
+             "hold up)", path);
     return DPL_ENOTINDEX;
+}
+
+int dpl__check_data_file(const char *path, char *msg, size_t cap)
+{
+    int fd = -1;
+    meta_view m[2];
+    int ok = read_metas(path, &fd, m);
+    if (fd >= 0)
+        close(fd);
+    return ok ? DPL_OK : damaged(path, msg, cap);
+}
+
+int dpl__check_trees(const char *path, uint64_t txnid, char *msg, size_t cap)
+{
+    int fd = -1;
+    meta_view m[2];
+    int ok = read_metas(path, &fd, m);
+    if (ok >= 0) {
+        /* the snapshot's meta; gone only if two commits ran since it began */
+        const meta_view *snap = m[0].txnid == txnid ? &m[0] : m[1].txnid == txnid ? &m[1] : NULL;
+        if (ok && snap)
+            ok = walk_trees(fd, snap);
+    }
+    if (fd >= 0)
+        close(fd);
+    return ok ? DPL_OK : damaged(path, msg, cap);
 }

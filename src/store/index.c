@@ -958,14 +958,20 @@ static int settle_settings(dpl_index *ix, MDB_txn *txn, const dpl_options *opts,
     return DPL_OK;
 }
 
-static int setup(dpl_index *ix, const dpl_options *opts, const char *path, char *msg,
-                 size_t cap)
+static int setup(dpl_index *ix, const dpl_options *opts, const char *path, unsigned flags,
+                 char *msg, size_t cap)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(ix->env, NULL, ix->readonly ? MDB_RDONLY : 0, &txn);
     if (rc != MDB_SUCCESS)
         return fail(msg, cap, from_lmdb(rc), path, "cannot read the index", rc);
-    int err = open_dbs(ix, txn, path, msg, cap);
+    int err = DPL_OK;
+    if (path && !(flags & DPL_INDEX_TRUST)) { /* before LMDB follows any page of it */
+        uint64_t id = mdb_txn_id(txn);
+        err = dpl__check_trees(path, ix->readonly ? id : id - 1, msg, cap);
+    }
+    if (err == DPL_OK)
+        err = open_dbs(ix, txn, path, msg, cap);
     if (err == DPL_OK)
         err = settle_settings(ix, txn, opts, path, msg, cap);
     if (err != DPL_OK) {
@@ -1127,7 +1133,7 @@ int dpl_index_open(const char *path, const dpl_options *opts, unsigned flags, dp
     }
     int rc = open_env(ix, path, flags, msg, msg_cap);
     if (rc == DPL_OK)
-        rc = setup(ix, opts, path, msg, msg_cap);
+        rc = setup(ix, opts, path, flags, msg, msg_cap);
     if (rc == DPL_OK)
         rc = open_script(ix, msg, msg_cap);
     if (rc != DPL_OK) {

@@ -35,6 +35,9 @@ int dpl__settings_check(const char *stored, size_t len, const dpl_options *opts,
 /* The two LMDB meta pages of PATH/data.mdb checked before LMDB reads them: DPL_OK (also
  * when the file is absent or empty), or DPL_ENOTINDEX with a message. */
 int dpl__check_data_file(const char *path, char *msg, size_t msg_cap);
+/* Every B-tree page of the snapshot `txnid` (which the caller's open transaction keeps
+ * from being reused) checked before LMDB follows it: DPL_OK or DPL_ENOTINDEX. */
+int dpl__check_trees(const char *path, uint64_t txnid, char *msg, size_t msg_cap);
 
 /* One document's fingerprint as the index keeps it. */
 typedef struct dpl__index_fp {
