@@ -591,7 +591,7 @@ typedef enum dpl_index_flag {
     DPL_INDEX_READONLY = 2, /**< queries only; the index must exist */
     DPL_INDEX_TRUST = 4     /**< skip the check of every B-tree page at open (LMDB trusts
                                  its file: a damaged page would crash it). The check
-                                 reads the index once, 0.2 s per million documents with
+                                 reads the index once, 0.3 s per million documents with
                                  a warm page cache; skip it only for files you trust */
 } dpl_index_flag;
 
