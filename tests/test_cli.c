@@ -478,6 +478,30 @@ static const char *first_dup(const manifest *m, int i, const char *key)
     return json_object_get_string(v);
 }
 
+/* SIGINT during index add: exit 130, what was added committed (the output lines and the
+ * index agree), and the index opens and takes the rest of the input afterwards. */
+static void test_index_interrupt(void)
+{
+    CHECK_EQ_INT(run("awk 'BEGIN { for (i = 0; i < 200000; i++) printf \"{\\\"id\\\":\\\"%%d\\\","
+                     "\\\"text\\\":\\\"w%%d alpha beta gamma delta %%d\\\"}\\n\", i, i %% 997, i }' "
+                     "> ixbig.jsonl"), 0);
+    int wait_ms = strchr(doppel, ' ') ? 8000 : 700;
+    CHECK_EQ_INT(run("(%s index add ixint ixbig.jsonl > ixint.jsonl 2> ixint-err.txt & pid=$!; "
+                     "sleep %d.%03d; kill -INT $pid; wait $pid; echo $? > ixint-rc.txt)",
+                     doppel, wait_ms / 1000, wait_ms % 1000), 0);
+    char *rc = slurp("ixint-rc.txt", NULL);
+    CHECK_EQ_STR(rc, "130\n");
+    free(rc);
+    char *err = slurp("ixint-err.txt", NULL);
+    CHECK(err && strstr(err, "interrupted, what was added is committed"));
+    free(err);
+    CHECK_EQ_INT(run("n=$(wc -l < ixint.jsonl) && test $n -gt 0 && test $n -lt 200000 && "
+                     "%s index stats ixint | grep -q \"\\\"documents\\\":$n,\"", doppel), 0);
+    /* the rest: the ids added already are errors, the others are added */
+    CHECK_EQ_INT(run("%s index add -q ixint ixbig.jsonl > ixint2.jsonl && "
+                     "%s index stats ixint | grep -q '\"documents\":200000,'", doppel, doppel), 0);
+}
+
 /* dedupe --against: the bases indexed, the rest deduped against them; each one-word
  * substitution is a duplicate of its archived base, the truncated copies (Jaccard 0.58)
  * are kept, and only they reach the output corpus. */
@@ -587,6 +611,7 @@ static void test_index(void)
     CHECK_EQ_INT(run("%s index frob ix 2> /dev/null", doppel), 2);
     CHECK_EQ_INT(run("%s index stats 2> /dev/null", doppel), 2);
     test_against();
+    test_index_interrupt();
 }
 
 /* SIGINT or SIGTERM in the middle of a run: exit 130, a message that says how far it got, and no
