@@ -428,20 +428,6 @@ static double pct(const double *sorted, size_t n, double q)
     return sorted[k ? k - 1 : 0];
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double fpct(const float *sorted, size_t n, double q)
-{
-    if (n == 0)
-        return 0;
-    size_t k = (size_t)ceil(q * (double)n);
-    return sorted[k ? k - 1 : 0];
-}
-
 /* Position of `id` among the matches, or -1; *kind receives its kind. */
 static int find_match(const dpl_results *res, const char *id, dpl_match_kind *kind,
                       double *score)
@@ -818,7 +804,7 @@ int main(int argc, char **argv)
 
     /* ---- 1. add ---- */
     printf("\n1. add, in order, a commit every %u documents\n", s.commit_every);
-    float *add_ms = malloc((size_t)s.docs * sizeof *add_ms);
+    double *add_ms = malloc((size_t)s.docs * sizeof *add_ms);
     double gen_s = 0, add_s = 0, commit_s = 0, commit_max = 0;
     uint64_t text_bytes = 0, with_dup = 0, commits = 0, errors = 0, false_pos = 0;
     uint64_t exact_found = 0, exact_as_exact = 0, near_kind_wrong = 0;
@@ -837,7 +823,7 @@ int main(int argc, char **argv)
         double a1 = now();
         gen_s += a0 - g0;
         add_s += a1 - a0;
-        add_ms[i] = (float)((a1 - a0) * 1e3);
+        add_ms[i] = (a1 - a0) * 1e3;
         text_bytes += d->len;
         if (d->len < len_min)
             len_min = d->len;
@@ -899,7 +885,7 @@ int main(int argc, char **argv)
     uint64_t added = s.docs - errors;
     double lib_s = add_s + commit_s;
     double add_rate = (double)added / lib_s;
-    qsort(add_ms, s.docs, sizeof *add_ms, cmp_float);
+    qsort(add_ms, s.docs, sizeof *add_ms, cmp_double);
     printf("   %-26s %9.2f s  %10.0f docs/s  %7.1f MB/s of text\n", "adds + commits", lib_s,
            add_rate, (double)text_bytes / 1e6 / lib_s);
     printf("   %-26s %9.2f s  (estimated from the baseline: %.2f s fingerprinting, %.2f s "
@@ -910,9 +896,9 @@ int main(int argc, char **argv)
            commit_s, (unsigned long long)commits, commits ? commit_s / commits * 1e3 : 0.0,
            commit_max * 1e3);
     printf("   %-26s %9.3f ms mean, p50 %.3f, p90 %.3f, p99 %.3f, p99.9 %.3f, max %.3f\n",
-           "per add (without commits)", add_s * 1e3 / s.docs, fpct(add_ms, s.docs, 0.5),
-           fpct(add_ms, s.docs, 0.9), fpct(add_ms, s.docs, 0.99), fpct(add_ms, s.docs, 0.999),
-           (double)add_ms[s.docs - 1]);
+           "per add (without commits)", add_s * 1e3 / s.docs, pct(add_ms, s.docs, 0.5),
+           pct(add_ms, s.docs, 0.9), pct(add_ms, s.docs, 0.99), pct(add_ms, s.docs, 0.999),
+           add_ms[s.docs - 1]);
     printf("   %-26s %9.2f s  (not counted above)\n", "text generation", gen_s);
     printf("   %-26s %9.2f s\n", "wall", wall_s);
     printf("   text: %.1f MB, %.0f bytes/document (%zu-%zu)\n", (double)text_bytes / 1e6,

@@ -284,7 +284,11 @@ static int read_metas(const char *path, int *fd_out, meta_view m[2])
     ok = ok && plausible(&m[0], pages) && read_at(fd, m[0].psize, page, sizeof page) == 0;
     if (ok) {
         parse_meta(page, &m[1]);
-        ok = plausible(&m[1], pages) && m[1].psize == m[0].psize;
+        /* the two metas hold the last two commits, one after the other (or, in a file no
+         * transaction has committed to, none) */
+        uint64_t t0 = m[0].txnid, t1 = m[1].txnid;
+        ok = plausible(&m[1], pages) && m[1].psize == m[0].psize &&
+             (t0 == t1 + 1 || t1 == t0 + 1 || (t0 == 0 && t1 == 0));
     }
     *fd_out = fd;
     return ok;
