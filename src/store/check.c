@@ -121,7 +121,48 @@ static int read_at(int fd, uint64_t off, unsigned char *buf, size_t n)
 
 /* ------------------------------------------------------------------ the B-trees ----- */
 
-enum { TREE_PLAIN, TREE_MAIN, TREE_FREE }; /* what a tree's leaves hold */
+/* What a tree's keys and leaves are: byte-string keys (doppel's "meta", "ids"), 32-bit
+ * integer keys (MDB_INTEGERKEY: "docs", "runs", "removed"), the main tree's database
+ * names, the free tree's 64-bit transaction ids. */
+enum { TREE_BYTES, TREE_INT, TREE_MAIN, TREE_FREE };
+#define MDB_INTEGERKEY 0x08
+
+/* The databases doppel makes, and the flags each is made with: a main tree naming any
+ * other, or the same one with other flags (LMDB would then compare its keys otherwise
+ * than they were sorted), is no index of ours. */
+static int known_database(const unsigned char *name, size_t len, uint16_t flags, int *kind)
+{
+    static const struct {
+        const char *name;
+        uint16_t flags;
+    } dbs[] = {{"meta", 0}, {"ids", 0}, {"docs", MDB_INTEGERKEY}, {"runs", MDB_INTEGERKEY},
+               {"removed", MDB_INTEGERKEY}};
+    for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++) {
+        if (strlen(dbs[i].name) == len && memcmp(dbs[i].name, name, len) == 0) {
+            *kind = dbs[i].flags ? TREE_INT : TREE_BYTES;
+            return flags == dbs[i].flags;
+        }
+    }
+    return 0;
+}
+
+/* Keys in strictly rising order, as LMDB compares them in a tree of this kind; integer
+ * keys of their size. */
+static int key_sized(int kind, size_t len)
+{
+    return kind == TREE_INT ? len == 4 : kind == TREE_FREE ? len == 8 : 1;
+}
+
+static int key_before(int kind, const unsigned char *a, size_t la, const unsigned char *b,
+                      size_t lb)
+{
+    if (kind == TREE_INT)
+        return u32_at(a) < u32_at(b);
+    if (kind == TREE_FREE)
+        return u64_at(a) < u64_at(b);
+    int c = memcmp(a, b, la < lb ? la : lb);
+    return c < 0 || (c == 0 && la < lb);
+}
 
 typedef struct walk {
     int fd;
@@ -201,11 +242,13 @@ static int check_leaf_node(walk *w, const unsigned char *node, size_t room, int 
         return check_page_list(w, data, dsize);
     if (!(flags & F_SUBDATA))
         return 1;
-    if (dsize != DB_BYTES)
+    int db_kind;
+    if (dsize != DB_BYTES || !known_database(node + NODE_HEADER, ksize, u16_at(data + 4),
+                                             &db_kind))
         return 0;
     db_view db = parse_db(data);
     return db.root == P_INVALID || (db.depth >= 1 && db.depth <= MAX_DEPTH &&
-                                    walk_tree(w, db.root, 1, db.depth, TREE_PLAIN));
+                                    walk_tree(w, db.root, 1, db.depth, db_kind));
 }
 
 static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigned depth,
@@ -218,12 +261,23 @@ static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigne
         lower < PAGE_HEADER || lower > upper || upper > w->psize || (leaf != (depth == max_depth)))
         return 0;
     unsigned keys = (lower - PAGE_HEADER) / 2u;
+    const unsigned char *prev = NULL;
+    size_t prev_len = 0;
     for (unsigned i = 0; i < keys; i++) {
         uint16_t off = u16_at(page + PAGE_HEADER + 2 * i);
         if (off < upper || (size_t)off + NODE_HEADER > w->psize)
             return 0;
         const unsigned char *node = page + off;
-        size_t room = w->psize - off;
+        size_t room = w->psize - off, klen = u16_at(node + 6);
+        if (NODE_HEADER + klen > room)
+            return 0;
+        if (!branch || i > 0) { /* a branch page's first key is not used */
+            if (!key_sized(kind == TREE_MAIN ? TREE_BYTES : kind, klen) ||
+                (prev && !key_before(kind, prev, prev_len, node + NODE_HEADER, klen)))
+                return 0;
+            prev = node + NODE_HEADER;
+            prev_len = klen;
+        }
         if (branch) {
             uint64_t child = (uint64_t)u16_at(node) | (uint64_t)u16_at(node + 2) << 16 |
                              (uint64_t)u16_at(node + 4) << 32;
