@@ -3,7 +3,7 @@
  * estimate is the 32-bit one except once in 65,536 differing values, at a quarter of the
  * bytes (256 instead of 1,024 at k=128); minima are small numbers, so it is the low bits,
  * not the high ones, that are uniform. Band keys are hashed from these 16-bit values, so
- * that they can be recomputed from the stored signature when a document is removed. */
+ * that a document's buckets follow from what the index stores of it. */
 #include "store/store.h"
 #include "index/lsh.h"
 
