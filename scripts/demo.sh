@@ -31,5 +31,14 @@ head -n 5 "$out/xling-pairs.jsonl"
 echo "... $(wc -l < "$out/xling-pairs.jsonl") translation pairs in $out/xling-pairs.jsonl;"
 echo "aligned sentences (a parallel corpus): $out/xling-aligned.jsonl"
 echo
+echo "A persistent index (doppel index): corpora/news archived, then corpora/mixed.jsonl"
+echo "deduped against it (dedupe --against); records of the archive are not kept:"
+rm -rf "$out/archive.idx"
+./build/doppel index add -q "$out/archive.idx" corpora/news > "$out/archive-added.jsonl"
+./build/doppel index stats "$out/archive.idx" | cut -c1-100
+./build/doppel dedupe -q --against "$out/archive.idx" --manifest "$out/against.jsonl" \
+  corpora/mixed.jsonl
+grep '"archived":true' "$out/against.jsonl" || true
+echo
 echo "One pair side by side (doppel align):"
 ./build/doppel align 'corpora/xling/xling.jsonl#flood/deu-orig' 'corpora/xling/xling.jsonl#flood/eng-tr'
