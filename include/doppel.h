@@ -44,6 +44,11 @@ DPL_API const char *dpl_version_string(void);
 DPL_API const char *dpl_unicode_version(void);
 /** The ICU library version, e.g. "72.1". Thread safe. */
 DPL_API const char *dpl_icu_version(void);
+/** The size of a public structure the caller allocates, by its name ("dpl_options",
+ *  "dpl_index_stats", "dpl_match", ...), so that a binding that mirrors the layout
+ *  (Python's ctypes) can check its copy against this library; 0 for a name it does not
+ *  know. Thread safe. */
+DPL_API size_t dpl_struct_size(const char *name);
 
 /* ---------------------------------------------------------------------------------------
  * Errors. One list generates the enum, dpl_errname() and dpl_strerror().

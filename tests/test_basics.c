@@ -11,6 +11,11 @@ int main(void)
     CHECK_EQ_STR(dpl_version_string(), want);
     CHECK(strlen(dpl_unicode_version()) >= 5);
     CHECK(strlen(dpl_icu_version()) >= 2);
+    CHECK_EQ_INT(dpl_struct_size("dpl_options"), sizeof(dpl_options));
+    CHECK_EQ_INT(dpl_struct_size("dpl_index_stats"), sizeof(dpl_index_stats));
+    CHECK_EQ_INT(dpl_struct_size("dpl_match"), sizeof(dpl_match));
+    CHECK_EQ_INT(dpl_struct_size("no_such_struct"), 0);
+    CHECK_EQ_INT(dpl_struct_size(NULL), 0);
 
     CHECK_EQ_STR(dpl_errname(DPL_OK), "DPL_OK");
     CHECK_EQ_STR(dpl_errname(DPL_ENOMEM), "DPL_ENOMEM");

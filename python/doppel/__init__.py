@@ -131,6 +131,23 @@ _declare("dpl_index_contains", ctypes.c_int, _handle, _bytes, _size)
 _declare("dpl_index_remove", ctypes.c_int, _handle, _bytes, _size)
 _declare("dpl_index_commit", ctypes.c_int, _handle)
 _declare("dpl_index_stats_get", ctypes.c_int, _handle, ctypes.POINTER(_Stats))
+_declare("dpl_struct_size", _size, ctypes.c_char_p)
+
+
+def _check_layouts():
+    """The structures above are copies of the header's: a copy of another size than the
+    library's would have C write past it, so refuse to load instead."""
+    for name, mirror in [("dpl_options", _Options), ("dpl_reader_options", _ReaderOptions),
+                         ("dpl_script_options", _ScriptOptions), ("dpl_match", _Match),
+                         ("dpl_index_stats", _Stats)]:
+        theirs = _lib.dpl_struct_size(name.encode())
+        if theirs != ctypes.sizeof(mirror):
+            raise ImportError(f"doppel: this binding's {name} is {ctypes.sizeof(mirror)} "
+                              f"bytes, the library's ({_lib._name}) {theirs}: the binding "
+                              f"and the library are of different versions")
+
+
+_check_layouts()
 
 __version__ = _lib.dpl_version_string().decode()
 
