@@ -13,6 +13,7 @@
  * About 80 bytes per document, its id and its band keys stay in memory. Batches are
  * merged in input order, so the output is identical for any number of threads. */
 #include "pipeline/job_internal.h"
+#include "sketch/sketch.h"
 #include "text/text.h"
 
 #include <errno.h>
@@ -232,10 +233,8 @@ static int create_threads(dpl_job *job)
     for (int t = 0; t < job->threads; t++) {
         job->ctx[t].parser = dpl__parser_create(&job->opts.reader);
         job->ctx[t].norm = dpl_normalizer_create(job->opts.norm_flags);
-        /* The script stage marks word boundaries in every script itself. */
-        dpl_shingle_unit unit = job->opts.shingle_unit == DPL_SHINGLE_WORDS && job->script
-                                    ? DPL_SHINGLE_SPACED_WORDS
-                                    : job->opts.shingle_unit;
+        dpl_shingle_unit unit = job->script ? dpl__unit_after_script(job->opts.shingle_unit)
+                                            : job->opts.shingle_unit;
         job->ctx[t].shingler = dpl_shingler_create(unit, job->opts.ngram);
         if (job->script)
             DPL_TRY(dpl_script_clone(job->script, &job->ctx[t].script));
@@ -594,12 +593,13 @@ static void count_statuses(dpl_job *job)
             job->sum.errors++;
         else if (dd->status == DPL__STATUS_KEPT)
             job->sum.kept++;
-        else if (kind_of(job, dd) == KIND_EXACT)
-            job->sum.duplicates++, job->sum.exact++;
-        else if (kind_of(job, dd) == KIND_XLING)
-            job->sum.duplicates++, job->sum.xling++;
-        else
-            job->sum.duplicates++, job->sum.near++;
+        else {
+            enum kind kind = kind_of(job, dd);
+            job->sum.duplicates++;
+            job->sum.exact += kind == KIND_EXACT;
+            job->sum.xling += kind == KIND_XLING;
+            job->sum.near += kind == KIND_NEAR;
+        }
         job->sum.archived += dd->archived;
     }
     job->sum.records = job->n_docs;

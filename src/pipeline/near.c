@@ -15,6 +15,7 @@
  * shingles to verify them, which keeps memory per document far under 1 KB. */
 #include "pipeline/job_internal.h"
 #include "index/lsh.h"
+#include "sketch/sketch.h"
 
 #include <errno.h>
 #include <math.h>
@@ -22,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define DEFAULT_THRESHOLD 0.8
 
 /* LSH finds pairs by Jaccard. Under --containment a pair at containment c whose smaller
  * document has a fraction rho of the larger's shingles has Jaccard c*rho / (1 + rho -
@@ -104,15 +103,8 @@ int dpl__near_setup(dpl_job *job)
     job->spill_fd = -1;
     if (!job->near)
         return DPL_OK;
-    job->k = o->num_perm ? o->num_perm : DPL_DEFAULT_NUM_PERM;
-    job->threshold = o->threshold > 0 ? o->threshold : DEFAULT_THRESHOLD;
-    job->seed = o->seed ? o->seed : DPL_DEFAULT_SEED;
-    if (job->k > DPL_MAX_NUM_PERM || job->threshold > 1 || o->ngram > 64) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "invalid near-duplicate settings: k=%u (1..%d), threshold=%g (0..1], "
-                 "ngram=%u (1..64)", job->k, DPL_MAX_NUM_PERM, job->threshold, o->ngram);
-        return DPL_EINVAL;
-    }
+    DPL_TRY(dpl__sketch_settings(o, &job->k, &job->threshold, &job->seed, job->errmsg,
+                                 sizeof job->errmsg));
     if (o->containment && o->no_verify) {
         snprintf(job->errmsg, sizeof job->errmsg,
                  "--containment needs verification: the MinHash estimate is a Jaccard "
@@ -144,15 +136,12 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     it->n_spill = 0;
     if (!job->near)
         return DPL_OK;
-    const char *text;
-    size_t text_len;
-    DPL_TRY(dpl_script_apply(c->script, norm, len, &text, &text_len));
     const uint64_t *shingles;
     size_t n;
-    DPL_TRY(dpl_shingle(c->shingler, text, text_len, &shingles, &n));
+    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed, c->sig,
+                             &shingles, &n));
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */
-    DPL_TRY(dpl_minhash(shingles, n, job->k, job->seed, c->sig));
     uint64_t keys[DPL_MAX_NUM_PERM];
     dpl__band_keys(c->sig, job->bands, job->rows, keys);
     dpl__buf *arena = &c->arena[it->slot];

@@ -53,41 +53,20 @@ typedef struct meta_view {
     db_view db[2]; /* FREE_DBI, MAIN_DBI */
 } meta_view;
 
-static uint16_t u16_at(const unsigned char *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint32_t u32_at(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static uint64_t u64_at(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 static db_view parse_db(const unsigned char *db)
 {
-    return (db_view){u16_at(db + 6), u64_at(db + 40)};
+    return (db_view){dpl__load16(db + 6), dpl__load64(db + 40)};
 }
 
 static void parse_meta(const unsigned char *page, meta_view *m)
 {
     const unsigned char *meta = page + PAGE_HEADER, *dbs = meta + 24;
-    m->flags = u16_at(page + 10);
-    m->magic = u32_at(meta);
-    m->version = u32_at(meta + 4);
-    m->psize = u32_at(dbs); /* mm_dbs[FREE_DBI].md_pad */
-    m->last_pg = u64_at(meta + 120);
-    m->txnid = u64_at(meta + 128);
+    m->flags = dpl__load16(page + 10);
+    m->magic = dpl__load32(meta);
+    m->version = dpl__load32(meta + 4);
+    m->psize = dpl__load32(dbs); /* mm_dbs[FREE_DBI].md_pad */
+    m->last_pg = dpl__load64(meta + 120);
+    m->txnid = dpl__load64(meta + 128);
     for (int i = 0; i < 2; i++)
         m->db[i] = parse_db(dbs + i * DB_BYTES);
 }
@@ -157,9 +136,9 @@ static int key_before(int kind, const unsigned char *a, size_t la, const unsigne
                       size_t lb)
 {
     if (kind == TREE_INT)
-        return u32_at(a) < u32_at(b);
+        return dpl__load32(a) < dpl__load32(b);
     if (kind == TREE_FREE)
-        return u64_at(a) < u64_at(b);
+        return dpl__load64(a) < dpl__load64(b);
     int c = memcmp(a, b, la < lb ? la : lb);
     return c < 0 || (c == 0 && la < lb);
 }
@@ -187,8 +166,8 @@ static int check_overflow(walk *w, uint64_t pgno, uint64_t bytes)
     unsigned char head[PAGE_HEADER];
     if (!first_visit(w, pgno) || read_at(w->fd, pgno * w->psize, head, sizeof head) != 0)
         return 0;
-    uint32_t pages = u32_at(head + 12);
-    return u64_at(head) == pgno && (u16_at(head + 10) & P_OVERFLOW) && pages >= 1 &&
+    uint32_t pages = dpl__load32(head + 12);
+    return dpl__load64(head) == pgno && (dpl__load16(head + 10) & P_OVERFLOW) && pages >= 1 &&
            pgno + pages - 1 <= w->last_pg &&
            bytes <= (uint64_t)pages * w->psize - PAGE_HEADER;
 }
@@ -199,11 +178,11 @@ static int check_page_list(const walk *w, const unsigned char *data, uint64_t by
 {
     if (bytes < 8 || bytes % 8)
         return 0;
-    uint64_t n = u64_at(data), prev = UINT64_MAX;
+    uint64_t n = dpl__load64(data), prev = UINT64_MAX;
     if (n != bytes / 8 - 1)
         return 0;
     for (uint64_t i = 1; i <= n; i++) {
-        uint64_t pg = u64_at(data + i * 8);
+        uint64_t pg = dpl__load64(data + i * 8);
         if (pg < 2 || pg > w->last_pg || pg >= prev)
             return 0;
         prev = pg;
@@ -227,15 +206,15 @@ static int check_page_list_at(const walk *w, uint64_t pgno, uint64_t bytes)
  * or a page list (free tree). */
 static int check_leaf_node(walk *w, const unsigned char *node, size_t room, int kind)
 {
-    uint16_t flags = u16_at(node + 4), ksize = u16_at(node + 6);
-    uint64_t dsize = (uint64_t)u16_at(node) | (uint64_t)u16_at(node + 2) << 16;
+    uint16_t flags = dpl__load16(node + 4), ksize = dpl__load16(node + 6);
+    uint64_t dsize = (uint64_t)dpl__load16(node) | (uint64_t)dpl__load16(node + 2) << 16;
     if ((flags & F_DUPDATA) || (kind == TREE_MAIN) != ((flags & F_SUBDATA) != 0))
         return 0; /* doppel's databases have no duplicates; the main one names the others */
     const unsigned char *data = node + NODE_HEADER + ksize;
     if (flags & F_BIGDATA)
         return NODE_HEADER + (size_t)ksize + 8 <= room &&
-               check_overflow(w, u64_at(data), dsize) &&
-               (kind != TREE_FREE || check_page_list_at(w, u64_at(data), dsize));
+               check_overflow(w, dpl__load64(data), dsize) &&
+               (kind != TREE_FREE || check_page_list_at(w, dpl__load64(data), dsize));
     if (NODE_HEADER + (size_t)ksize + dsize > room)
         return 0;
     if (kind == TREE_FREE)
@@ -243,7 +222,7 @@ static int check_leaf_node(walk *w, const unsigned char *node, size_t room, int 
     if (!(flags & F_SUBDATA))
         return 1;
     int db_kind;
-    if (dsize != DB_BYTES || !known_database(node + NODE_HEADER, ksize, u16_at(data + 4),
+    if (dsize != DB_BYTES || !known_database(node + NODE_HEADER, ksize, dpl__load16(data + 4),
                                              &db_kind))
         return 0;
     db_view db = parse_db(data);
@@ -254,21 +233,21 @@ static int check_leaf_node(walk *w, const unsigned char *node, size_t room, int 
 static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigned depth,
                       unsigned max_depth, int kind)
 {
-    uint16_t flags = u16_at(page + 10), lower = u16_at(page + 12), upper = u16_at(page + 14);
+    uint16_t flags = dpl__load16(page + 10), lower = dpl__load16(page + 12), upper = dpl__load16(page + 14);
     int branch = (flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META)) == P_BRANCH;
     int leaf = (flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META)) == P_LEAF;
-    if (u64_at(page) != pgno || (!branch && !leaf) || (flags & 0x20 /* P_LEAF2 */) ||
+    if (dpl__load64(page) != pgno || (!branch && !leaf) || (flags & 0x20 /* P_LEAF2 */) ||
         lower < PAGE_HEADER || lower > upper || upper > w->psize || (leaf != (depth == max_depth)))
         return 0;
     unsigned keys = (lower - PAGE_HEADER) / 2u;
     const unsigned char *prev = NULL;
     size_t prev_len = 0;
     for (unsigned i = 0; i < keys; i++) {
-        uint16_t off = u16_at(page + PAGE_HEADER + 2 * i);
+        uint16_t off = dpl__load16(page + PAGE_HEADER + 2 * i);
         if (off < upper || (size_t)off + NODE_HEADER > w->psize)
             return 0;
         const unsigned char *node = page + off;
-        size_t room = w->psize - off, klen = u16_at(node + 6);
+        size_t room = w->psize - off, klen = dpl__load16(node + 6);
         if (NODE_HEADER + klen > room)
             return 0;
         if (!branch || i > 0) { /* a branch page's first key is not used */
@@ -279,9 +258,9 @@ static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigne
             prev_len = klen;
         }
         if (branch) {
-            uint64_t child = (uint64_t)u16_at(node) | (uint64_t)u16_at(node + 2) << 16 |
-                             (uint64_t)u16_at(node + 4) << 32;
-            if (NODE_HEADER + (size_t)u16_at(node + 6) > room ||
+            uint64_t child = (uint64_t)dpl__load16(node) | (uint64_t)dpl__load16(node + 2) << 16 |
+                             (uint64_t)dpl__load16(node + 4) << 32;
+            if (NODE_HEADER + (size_t)dpl__load16(node + 6) > room ||
                 !walk_tree(w, child, depth + 1, max_depth, kind))
                 return 0;
         } else if (!check_leaf_node(w, node, room, kind)) {

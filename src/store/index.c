@@ -19,6 +19,7 @@
  * (normalizer, script stage, shingler), one taken per call. */
 #include "store/store.h"
 #include "store/runs.h"
+#include "sketch/sketch.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -226,11 +227,8 @@ static int worker_take(dpl_index *ix, worker **out)
         rc = dpl_script_clone(ix->proto, &w->script);
     pthread_mutex_unlock(&ix->pool_lock);
     if (rc == DPL_OK) {
-        /* The script stage marks word boundaries in every script itself, as in a job. */
-        dpl_shingle_unit unit = ix->set.unit == DPL_SHINGLE_WORDS ? DPL_SHINGLE_SPACED_WORDS
-                                                                  : ix->set.unit;
         w->norm = dpl_normalizer_create(ix->set.norm_flags);
-        w->shingler = dpl_shingler_create(unit, ix->set.ngram);
+        w->shingler = dpl_shingler_create(dpl__unit_after_script(ix->set.unit), ix->set.ngram);
         if (!w->norm || !w->shingler)
             rc = DPL_ENOMEM;
     }
@@ -256,19 +254,18 @@ static int fingerprint_with(dpl_index *ix, worker *w, const char *text, size_t l
 {
     if (memchr(text, '\0', len))
         return DPL_ENUL;
-    const char *norm, *script_out;
-    size_t norm_len, script_len, n;
+    const char *norm;
+    size_t norm_len, n;
     DPL_TRY(dpl_normalize(w->norm, text, len, &norm, &norm_len, NULL));
     if (norm_len == 0)
         return DPL_EEMPTY;
     fp->exact = dpl_exact_hash(norm, norm_len);
-    DPL_TRY(dpl_script_apply(w->script, norm, norm_len, &script_out, &script_len));
     const uint64_t *shingles;
-    DPL_TRY(dpl_shingle(w->shingler, script_out, script_len, &shingles, &n));
+    DPL_TRY(dpl__sketch_text(w->script, w->shingler, norm, norm_len, ix->set.k, ix->set.seed,
+                             w->sig, &shingles, &n));
     fp->has_sig = n > 0;
     if (!fp->has_sig)
         return DPL_OK;
-    DPL_TRY(dpl_minhash(shingles, n, ix->set.k, ix->set.seed, w->sig));
     for (unsigned i = 0; i < ix->set.k; i++)
         fp->sig[i] = (uint16_t)w->sig[i];
     return DPL_OK;
@@ -338,24 +335,6 @@ static unsigned bucket_keys(const dpl_index *ix, const dpl__index_fp *fp, uint32
 
 typedef dpl__doc_list candidates;
 
-static int compare_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-static void sort_unique(candidates *c)
-{
-    if (c->n < 2)
-        return;
-    qsort(c->docs, c->n, sizeof *c->docs, compare_u32);
-    size_t out = 1;
-    for (size_t i = 1; i < c->n; i++)
-        if (c->docs[i] != c->docs[out - 1])
-            c->docs[out++] = c->docs[i];
-    c->n = out;
-}
-
 /* The documents sharing the exact key (`exact`) or a band's bucket (`near`), in every
  * committed run and, for the writer, among its uncommitted adds. */
 static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
@@ -381,14 +360,9 @@ static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
         err = from_lmdb(rc);
     for (unsigned i = 0; i < n && err == DPL_OK; i++)
         err = dpl__pending_find(pending, keys[i], i ? near : exact);
-    sort_unique(exact);
-    sort_unique(near);
+    exact->n = dpl_set_normalize(exact->docs, exact->n);
+    near->n = dpl_set_normalize(near->docs, near->n);
     return err;
-}
-
-static int is_in(const candidates *c, uint32_t doc)
-{
-    return c->n > 0 && bsearch(&doc, c->docs, c->n, sizeof doc, compare_u32) != NULL;
 }
 
 /* Candidates checked against their records: exact ones by the whole fingerprint, near
@@ -415,8 +389,11 @@ static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
         }
     }
     uint16_t sig[DPL_MAX_NUM_PERM];
+    size_t next_exact = 0; /* both lists are sorted */
     for (size_t i = 0; i < near->n && rc == DPL_OK; i++) {
-        if (is_in(&confirmed, near->docs[i]))
+        while (next_exact < confirmed.n && confirmed.docs[next_exact] < near->docs[i])
+            next_exact++;
+        if (next_exact < confirmed.n && confirmed.docs[next_exact] == near->docs[i])
             continue; /* an exact copy is reported as such */
         doc_view v;
         rc = doc_get(txn, ix, near->docs[i], &v);
@@ -467,16 +444,14 @@ static int meta_put(MDB_txn *txn, const dpl_index *ix, const char *name, const v
     return mdb_put(txn, ix->meta, &key, &val, 0);
 }
 
-static int read_counters(MDB_txn *txn, const dpl_index *ix, uint32_t *next, uint64_t *count)
+/* A counter kept in meta ("next", "count", "next_run"); 0 when absent. */
+static void meta_number(MDB_txn *txn, const dpl_index *ix, const char *name, void *out,
+                        size_t size)
 {
     MDB_val v;
-    *next = 0;
-    *count = 0;
-    if (meta_get(txn, ix, "next", &v) == MDB_SUCCESS && v.mv_size == sizeof *next)
-        memcpy(next, v.mv_data, sizeof *next);
-    if (meta_get(txn, ix, "count", &v) == MDB_SUCCESS && v.mv_size == sizeof *count)
-        memcpy(count, v.mv_data, sizeof *count);
-    return DPL_OK;
+    memset(out, 0, size);
+    if (meta_get(txn, ix, name, &v) == MDB_SUCCESS && v.mv_size == size)
+        memcpy(out, v.mv_data, size);
 }
 
 /* ------------------------------------------------------------------ transactions ----- */
@@ -544,22 +519,26 @@ static int writer(dpl_index *ix, MDB_txn **out)
         return from_lmdb(rc);
     }
     ix->owner = pthread_self();
-    read_counters(ix->wtxn, ix, &ix->next_doc, &ix->count);
-    MDB_val v;
-    ix->next_run = 0;
-    if (meta_get(ix->wtxn, ix, "next_run", &v) == MDB_SUCCESS && v.mv_size == sizeof ix->next_run)
-        memcpy(&ix->next_run, v.mv_data, sizeof ix->next_run);
+    meta_number(ix->wtxn, ix, "next", &ix->next_doc, sizeof ix->next_doc);
+    meta_number(ix->wtxn, ix, "count", &ix->count, sizeof ix->count);
+    meta_number(ix->wtxn, ix, "next_run", &ix->next_run, sizeof ix->next_run);
     *out = ix->wtxn;
     return DPL_OK;
+}
+
+/* Everything since the last commit undone: the transaction and the pending entries. */
+static void rollback(dpl_index *ix)
+{
+    mdb_txn_abort(ix->wtxn);
+    ix->wtxn = NULL;
+    dpl__pending_clear(&ix->pending);
 }
 
 /* After a failed write LMDB's transaction cannot go on: everything since the last
  * commit is rolled back, as the API says. */
 static int write_failed(dpl_index *ix, int lmdb_rc)
 {
-    mdb_txn_abort(ix->wtxn);
-    ix->wtxn = NULL;
-    dpl__pending_clear(&ix->pending);
+    rollback(ix);
     return from_lmdb(lmdb_rc) == DPL_ENOENT ? DPL_ELMDB : from_lmdb(lmdb_rc);
 }
 
@@ -631,7 +610,7 @@ int dpl_index_add(dpl_index *ix, const char *id, size_t id_len, const char *text
         if (put != MDB_SUCCESS)
             rc = write_failed(ix, put);
         else if ((rc = pend_buckets(ix, fp, ix->next_doc)) != DPL_OK)
-            write_failed(ix, MDB_SUCCESS); /* out of memory: roll back, as documented */
+            rollback(ix); /* out of memory: as documented */
         else
             ix->next_doc++, ix->count++;
     }
@@ -873,8 +852,7 @@ int dpl_index_stats_get(dpl_index *ix, dpl_index_stats *out)
     memset(out, 0, sizeof *out);
     MDB_txn *txn;
     DPL_TRY(begin_read(ix, &txn));
-    uint32_t next;
-    read_counters(txn, ix, &next, &out->documents);
+    meta_number(txn, ix, "count", &out->documents, sizeof out->documents);
     MDB_val v;
     if (meta_get(txn, ix, "settings", &v) == MDB_SUCCESS) {
         size_t n = v.mv_size < sizeof out->settings - 1 ? v.mv_size : sizeof out->settings - 1;

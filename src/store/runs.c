@@ -9,6 +9,7 @@
  * cache line or two of entries. Offsets read from a run are clamped to its size, so a
  * damaged run gives wrong candidates (which scoring drops), never a read outside it. */
 #include "store/runs.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,6 @@
 #define RUN_HEADER 24
 #define ENTRIES_PER_SLOT 16
 #define MAX_DIR_BITS 24
-
-static uint64_t load64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 static unsigned dir_bits_for(uint64_t count)
 {
@@ -47,7 +41,7 @@ int dpl__run_parse(const void *blob, size_t size, dpl__run_view *out)
     memcpy(&magic, p, 4);
     memcpy(&level, p + 4, 4);
     memcpy(&dir_bits, p + 16, 4);
-    uint64_t count = load64(p + 8);
+    uint64_t count = dpl__load64(p + 8);
     if (magic != RUN_MAGIC || dir_bits > MAX_DIR_BITS || count > (SIZE_MAX - RUN_HEADER) / 16 ||
         run_size(count, dir_bits) != size)
         return DPL_ENOTINDEX;
@@ -74,18 +68,18 @@ static int push_doc(dpl__doc_list *out, uint32_t doc)
 int dpl__run_find(const dpl__run_view *run, uint32_t key, dpl__doc_list *out)
 {
     uint64_t slot = run->dir_bits ? key >> (32 - run->dir_bits) : 0;
-    uint64_t lo = clamp(load64(run->dir + slot * 8), run->count);
-    uint64_t hi = clamp(load64(run->dir + (slot + 1) * 8), run->count);
+    uint64_t lo = clamp(dpl__load64(run->dir + slot * 8), run->count);
+    uint64_t hi = clamp(dpl__load64(run->dir + (slot + 1) * 8), run->count);
     uint64_t want = (uint64_t)key << 32;
     while (lo < hi) { /* first entry >= want */
         uint64_t mid = lo + (hi - lo) / 2;
-        if (load64(run->entries + mid * 8) < want)
+        if (dpl__load64(run->entries + mid * 8) < want)
             lo = mid + 1;
         else
             hi = mid;
     }
     for (uint64_t i = lo; i < run->count; i++) {
-        uint64_t e = load64(run->entries + i * 8);
+        uint64_t e = dpl__load64(run->entries + i * 8);
         if (e >> 32 != key)
             break;
         DPL_TRY(push_doc(out, (uint32_t)e));
@@ -136,7 +130,7 @@ static uint64_t peek(const cursor *c)
 {
     if (c->at >= c->count)
         return UINT64_MAX;
-    return c->run ? load64(c->run + c->at * 8) : c->extra[c->at];
+    return c->run ? dpl__load64(c->run + c->at * 8) : c->extra[c->at];
 }
 
 int dpl__run_merge(const dpl__run_view *runs, size_t n_runs, const dpl__run_entry *extra,

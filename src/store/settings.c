@@ -3,6 +3,7 @@
  * fingerprinted one way and looked up another. */
 #include "store/store.h"
 #include "index/lsh.h"
+#include "sketch/sketch.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 
 /* Bumped whenever what the index stores per document, or how it is derived, changes. */
 #define INDEX_FORMAT "doppel-index 2"
-#define DEFAULT_THRESHOLD 0.8
 
 static const char *const unit_names[] = {"words", "chars", "spaced-words"};
 static const char *const segment_names[] = {"auto", "words", "chars"};
@@ -52,18 +52,12 @@ int dpl__settings_resolve(const dpl_options *opts, dpl__index_settings *s, char 
     if (o->exact_only)
         return refuse(msg, msg_cap, "an index always finds near duplicates (exact_only)");
     memset(s, 0, sizeof *s);
-    s->k = o->num_perm ? o->num_perm : DPL_DEFAULT_NUM_PERM;
-    s->threshold = o->threshold > 0 ? o->threshold : DEFAULT_THRESHOLD;
+    DPL_TRY(dpl__sketch_settings(o, &s->k, &s->threshold, &s->seed, msg, msg_cap));
     s->ngram = o->ngram ? o->ngram : DPL_DEFAULT_NGRAM;
-    s->seed = o->seed ? o->seed : DPL_DEFAULT_SEED;
     s->norm_flags = o->norm_flags ? o->norm_flags : DPL_NORM_DEFAULT;
     s->unit = o->shingle_unit;
-    if (s->k > DPL_MAX_NUM_PERM || s->threshold > 1 || s->ngram > 64 ||
-        (unsigned)s->unit > DPL_SHINGLE_SPACED_WORDS) {
-        snprintf(msg, msg_cap, "invalid index settings: k=%u (1..%d), threshold=%g (0..1], "
-                 "ngram=%u (1..64)", s->k, DPL_MAX_NUM_PERM, s->threshold, s->ngram);
-        return DPL_EINVAL;
-    }
+    if ((unsigned)s->unit > DPL_SHINGLE_SPACED_WORDS)
+        return refuse(msg, msg_cap, "unknown shingle unit");
     DPL_TRY(dpl__lsh_resolve(s->threshold, s->k, o->bands, o->rows, &s->bands, &s->rows, msg,
                              msg_cap));
     return resolve_script(o, s, msg, msg_cap);

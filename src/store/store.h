@@ -5,6 +5,30 @@
 
 #include "common/common.h"
 
+#include <string.h>
+
+/* Little-endian fields read from stored bytes at any alignment (LMDB's pages, runs). */
+static inline uint16_t dpl__load16(const unsigned char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t dpl__load32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t dpl__load64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 /* The settings that decide fingerprints, resolved (no zero "defaults" left), as stored in
  * an index. */
 typedef struct dpl__index_settings {

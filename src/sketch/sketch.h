@@ -1,0 +1,27 @@
+/* Internal interface of the sketch family: what a dedupe job and the persistent index
+ * share, so that a document is sketched the same way by both (the index promises the
+ * pairs batch mode reports). Not part of the public API. */
+#ifndef DPL_SKETCH_H
+#define DPL_SKETCH_H
+
+#include "common/common.h"
+
+#define DPL__DEFAULT_THRESHOLD 0.8
+
+/* The MinHash settings of `o` with their defaults: k, threshold and seed; DPL_EINVAL with
+ * a message when k, the threshold or the n-gram size is out of range. */
+int dpl__sketch_settings(const dpl_options *o, unsigned *k, double *threshold,
+                         uint64_t *seed, char *msg, size_t msg_cap);
+
+/* The shingle unit to give a shingler that reads the script stage's output: the stage
+ * marks word boundaries in every script itself, so words become spaced words. */
+dpl_shingle_unit dpl__unit_after_script(dpl_shingle_unit unit);
+
+/* Normalized text through the script stage, shingles and MinHash (k values into sig).
+ * *shingles and *n give the shingles (in the shingler's buffer); with n == 0 (no words)
+ * sig is left alone: only exact duplicates apply. */
+int dpl__sketch_text(dpl_script *script, dpl_shingler *shingler, const char *norm,
+                     size_t len, unsigned k, uint64_t seed, uint32_t *sig,
+                     const uint64_t **shingles, size_t *n);
+
+#endif
