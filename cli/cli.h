@@ -24,6 +24,23 @@ typedef struct cli {
     const char *against;    /* dedupe --against PATH */
 } cli;
 
+/* How `dedupe` runs its job: dpl_job_run(), or dpl_job_run_mpi() in doppel-mpi. Only a
+ * process that `reports` shows progress, the summary and errors. */
+typedef struct dedupe_runner {
+    int (*run)(dpl_job *job, dpl_summary *sum, void *user);
+    void *user;
+    int reports;
+    /* after the summary line, when set (doppel-mpi: what crossed between processes) */
+    void (*print_more)(void *user);
+} dedupe_runner;
+
+/* doppel dedupe [OPTION]... INPUT... (cli/dedupe.c) */
+int cmd_dedupe(int argc, char **argv, const dedupe_runner *runner);
+/* The dictionaries named by --dict, or the installed ones. NULL after a message. */
+dpl_dict *load_dicts(const cli *c);
+/* The usage text, to stdout. */
+void print_usage(void);
+
 /* Prints "doppel: " fmt (with arg) and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const char *fmt, const char *arg);
 /* The options into c (dpl_options_init first). Returns -1 to go on, or an exit code;

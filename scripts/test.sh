@@ -8,13 +8,13 @@ bash scripts/deps.sh --test
 jobs=$(nproc)
 
 echo "== release build (-Werror)"
-cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DDOPPEL_WERROR=ON >/dev/null
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DDOPPEL_WERROR=ON -DDOPPEL_MPI=ON >/dev/null
 cmake --build build-test -j"$jobs" >/dev/null
 (cd build-test && ctest --output-on-failure -j"$jobs" -LE "valgrind|large")
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDOPPEL_ASAN=ON -DDOPPEL_UBSAN=ON \
-  -DDOPPEL_WERROR=ON -DDOPPEL_BUILD_BENCH=OFF >/dev/null
+  -DDOPPEL_WERROR=ON -DDOPPEL_BUILD_BENCH=OFF -DDOPPEL_MPI=ON >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 # OpenMP's runtime keeps thread pools alive at exit; that is not our leak.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

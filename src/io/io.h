@@ -58,6 +58,9 @@ int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw);
 uint64_t dpl__reader_bytes_done(const dpl_reader *r);
 /* Whether an input path can be opened ("-" always can); errno tells why not. */
 int dpl__input_check(const char *path);
+/* Read this already walked file of input `input` (instead of walking the inputs added):
+ * a distributed run gives each process its share of the walk (dist/partition.c). */
+int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e);
 /* Re-read standard input from this file instead (a spool written during the first pass). */
 int dpl__reader_replace_stdin(dpl_reader *r, const char *path);
 /* Copy every raw byte read from standard input into `spool`. */

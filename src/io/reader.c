@@ -19,6 +19,13 @@ struct dpl_reader {
     size_t n_inputs, inputs_cap, next_input;
     uint32_t cur_input;
     dpl__walk *walk;
+    /* entry mode (dpl__reader_add_entry): files already walked, read instead of inputs */
+    struct entry {
+        uint32_t input;
+        int error;
+        char *path, *rel, *error_msg;
+    } *entries;
+    size_t n_entries, entries_cap, next_entry;
     /* the file being read */
     dpl__source *src;
     int jsonl;
@@ -83,6 +90,12 @@ void dpl_reader_free(dpl_reader *r)
         return;
     close_file(r);
     dpl__walk_close(r->walk);
+    for (size_t i = 0; i < r->n_entries; i++) {
+        free(r->entries[i].path);
+        free(r->entries[i].rel);
+        free(r->entries[i].error_msg);
+    }
+    free(r->entries);
     for (size_t i = 0; i < r->n_inputs; i++)
         free(r->inputs[i]);
     free(r->inputs);
@@ -132,6 +145,23 @@ int dpl_reader_add(dpl_reader *r, const char *path)
     if (!(r->inputs[r->n_inputs] = strdup(path)))
         return DPL_ENOMEM;
     r->n_inputs++;
+    return DPL_OK;
+}
+
+int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e)
+{
+    DPL_TRY(dpl__grow((void **)&r->entries, &r->entries_cap, r->n_entries + 1,
+                      sizeof *r->entries));
+    struct entry *en = &r->entries[r->n_entries];
+    memset(en, 0, sizeof *en);
+    en->input = input;
+    en->error = e->error;
+    en->path = strdup(e->path);
+    en->rel = strdup(e->rel);
+    en->error_msg = e->error_msg ? strdup(e->error_msg) : NULL;
+    r->n_entries++; /* counted before the check, so that dpl_reader_free frees them */
+    if (!en->path || !en->rel || (e->error_msg && !en->error_msg))
+        return DPL_ENOMEM;
     return DPL_OK;
 }
 
@@ -391,6 +421,45 @@ static int next_from_file(dpl_reader *r, dpl__raw *raw, int *fatal)
     return got;
 }
 
+/* The next file of the walk, or of the entries given. */
+static int next_entry(dpl_reader *r, dpl__walk_entry *e)
+{
+    if (!r->n_entries)
+        return dpl__walk_next(r->walk, e);
+    if (r->next_entry == r->n_entries)
+        return DPL_EEOF;
+    const struct entry *en = &r->entries[r->next_entry++];
+    r->cur_input = en->input;
+    *e = (dpl__walk_entry){.path = en->path, .rel = en->rel, .error = en->error,
+                           .error_msg = en->error_msg};
+    return DPL_OK;
+}
+
+/* Open a walked file; *emitted when it became an error record in *raw instead. */
+static int start_entry(dpl_reader *r, const dpl__walk_entry *e, dpl__raw *raw, int *emitted)
+{
+    *emitted = 0;
+    if (e->error != DPL_OK) {
+        snprintf(r->errmsg, sizeof r->errmsg, "%s", e->error_msg);
+        r->jsonl = dpl__path_is_jsonl(&r->opts, e->path);
+        r->line = 0;
+        set_raw_error(r, raw, e->error, r->errmsg);
+        raw->source = e->path;
+        raw->rel = e->rel;
+        *emitted = 1;
+        return DPL_OK;
+    }
+    int got_error;
+    DPL_TRY(open_file(r, e->path, e->rel, 0, raw, &got_error));
+    if (got_error) {
+        close_file(r);
+        raw->source = e->path;
+        raw->rel = e->rel;
+        *emitted = 1;
+    }
+    return DPL_OK;
+}
+
 int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw)
 {
     for (;;) {
@@ -403,32 +472,21 @@ int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw)
             close_file(r);
             continue;
         }
-        if (r->walk) {
+        if (r->walk || r->n_entries) {
             dpl__walk_entry e;
-            int rc = dpl__walk_next(r->walk, &e);
+            int rc = next_entry(r, &e);
+            if (rc == DPL_EEOF && r->n_entries)
+                return DPL_EEOF;
             if (rc == DPL_EEOF) {
                 dpl__walk_close(r->walk);
                 r->walk = NULL;
                 continue;
             }
             DPL_TRY(rc);
-            if (e.error != DPL_OK) {
-                snprintf(r->errmsg, sizeof r->errmsg, "%s", e.error_msg);
-                r->jsonl = dpl__path_is_jsonl(&r->opts, e.path);
-                r->line = 0;
-                set_raw_error(r, raw, e.error, r->errmsg);
-                raw->source = e.path;
-                raw->rel = e.rel;
+            int emitted;
+            DPL_TRY(start_entry(r, &e, raw, &emitted));
+            if (emitted)
                 return DPL_OK;
-            }
-            int got_error;
-            DPL_TRY(open_file(r, e.path, e.rel, 0, raw, &got_error));
-            if (got_error) {
-                close_file(r);
-                raw->source = e.path;
-                raw->rel = e.rel;
-                return DPL_OK;
-            }
             continue;
         }
         if (r->next_input >= r->n_inputs)

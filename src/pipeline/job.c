@@ -28,7 +28,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-static const char *const kind_names[] = {"", "exact", "near", "xling"};
+const char *const dpl__kind_names[] = {"", "exact", "near", "xling"};
+#define kind_names dpl__kind_names
 
 void dpl_options_init(dpl_options *o)
 {
@@ -253,7 +254,13 @@ static dpl_reader *make_reader(dpl_job *job)
     dpl_reader *r = dpl_reader_create(&job->opts.reader);
     if (!r)
         return NULL;
-    for (size_t i = 0; i < job->n_inputs; i++) {
+    for (size_t i = 0; i < job->n_part; i++) { /* a distributed job: its share */
+        if (dpl__reader_add_entry(r, job->part[i].input, &job->part[i].e) != DPL_OK) {
+            dpl_reader_free(r);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < job->n_inputs && !job->dist; i++) {
         if (dpl_reader_add(r, job->inputs[i]) != DPL_OK) {
             dpl_reader_free(r);
             return NULL;
@@ -265,6 +272,11 @@ static dpl_reader *make_reader(dpl_job *job)
 static uint64_t total_input_bytes(const dpl_job *job)
 {
     uint64_t total = 0;
+    if (job->dist) {
+        for (size_t i = 0; i < job->n_part; i++)
+            total += job->part[i].e.size;
+        return total;
+    }
     for (size_t i = 0; i < job->n_inputs; i++) {
         struct stat st;
         if (strcmp(job->inputs[i], "-") == 0 || stat(job->inputs[i], &st) != 0 ||
@@ -291,7 +303,7 @@ static int intern_file(dpl_job *job, const char *path, uint32_t *index)
     return DPL_OK;
 }
 
-static const char *file_path(const dpl_job *job, uint32_t file)
+const char *dpl__job_file_path(const dpl_job *job, uint32_t file)
 {
     return job->files.data + job->file_offs[file];
 }
@@ -398,7 +410,7 @@ static int add_message(dpl_job *job, uint32_t d, const char *s, size_t n)
     return dpl__buf_append(&job->msg_text, s, n);
 }
 
-static const char *doc_id(const dpl_job *job, const doc *d)
+const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
 {
     return job->ids.data + d->id_off;
 }
@@ -408,7 +420,7 @@ static const char *doc_id(const dpl_job *job, const doc *d)
 static int claim_id(dpl_job *job, uint32_t d, uint32_t *owner)
 {
     const doc *dd = &job->docs[d];
-    XXH128_hash_t h = XXH3_128bits(doc_id(job, dd), dd->id_len);
+    XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
     return dpl__first_insert(&job->ids_seen, (dpl_hash128){h.low64, h.high64}, d, owner);
 }
 
@@ -417,7 +429,7 @@ static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
     const doc *o = &job->docs[owner];
     dpl__buf msg = {0};
     int rc = dpl__buf_printf(&msg, "duplicate id \"%.*s\": already used by the record at %s",
-                             (int)o->id_len, doc_id(job, o), file_path(job, o->file));
+                             (int)o->id_len, dpl__job_doc_id(job, o), dpl__job_file_path(job, o->file));
     if (rc == DPL_OK && o->line)
         rc = dpl__buf_printf(&msg, ":%llu", (unsigned long long)o->line);
     if (rc == DPL_OK)
@@ -450,6 +462,13 @@ static int merge_fields(dpl_job *job, const item *it)
     if (it->error) {
         dd->status = DPL__STATUS_ERROR;
         return add_message(job, d, arena->data + it->msg_off, it->msg_len);
+    }
+    if (job->dist) {
+        /* Ids and exact copies are settled across processes afterwards (dist/resolve.c):
+         * keep the warning, count nothing yet, spill the shingles of every document. */
+        if (it->msg_len)
+            DPL_TRY(add_message(job, d, arena->data + it->msg_off, it->msg_len));
+        return dpl__near_merge(job, d, it);
     }
     uint32_t owner, first;
     DPL_TRY(claim_id(job, d, &owner));
@@ -645,7 +664,7 @@ static int write_pair(dpl_job *job, FILE *f, uint32_t a, uint32_t b, enum kind k
 {
     const doc *da = &job->docs[a], *db = &job->docs[b];
     job->sum.pairs++;
-    return dpl__write_pair_line(f, doc_id(job, da), da->id_len, doc_id(job, db), db->id_len,
+    return dpl__write_pair_line(f, dpl__job_doc_id(job, da), da->id_len, dpl__job_doc_id(job, db), db->id_len,
                                 kind_names[kind], score, 0);
 }
 
@@ -657,7 +676,7 @@ static int write_archived_pairs(dpl_job *job, FILE *f)
         const doc *dd = &job->docs[a->doc];
         job->sum.pairs++;
         DPL_TRY(dpl__write_pair_line(f, job->arch_ids.data + a->id_off, a->id_len,
-                                     doc_id(job, dd), dd->id_len,
+                                     dpl__job_doc_id(job, dd), dd->id_len,
                                      kind_names[a->kind == DPL_MATCH_EXACT ? KIND_EXACT
                                                                            : KIND_NEAR],
                                      a->score, 1));
@@ -682,7 +701,7 @@ static int write_pairs(dpl_job *job, FILE *f)
         const xling_pair *p = &job->xpairs[i];
         const doc *da = &job->docs[p->a], *db = &job->docs[p->b];
         dpl__xling_pair_line line = {
-            .a = doc_id(job, da), .a_len = da->id_len, .b = doc_id(job, db),
+            .a = dpl__job_doc_id(job, da), .a_len = da->id_len, .b = dpl__job_doc_id(job, db),
             .b_len = db->id_len, .score = p->score, .lang_a = job->xdocs[p->a].lang,
             .lang_b = job->xdocs[p->b].lang, .coverage_a = p->coverage_a,
             .coverage_b = p->coverage_b,
@@ -712,11 +731,11 @@ static int write_manifest(dpl_job *job, FILE *manifest)
         const arch_match *arch = dd->archived ? dpl__against_of(job, dd->rep) : NULL;
         int dup = dd->status == DPL__STATUS_DUPLICATE;
         dpl__manifest_line line = {
-            .id = doc_id(job, dd), .id_len = dd->id_len,
-            .source = file_path(job, dd->file), .line = dd->line,
+            .id = dpl__job_doc_id(job, dd), .id_len = dd->id_len,
+            .source = dpl__job_file_path(job, dd->file), .line = dd->line,
             .status = (enum dpl__status)dd->status,
             .kind = dup ? kind_names[kind_of(job, dd)] : NULL,
-            .rep = arch ? job->arch_ids.data + arch->id_off : doc_id(job, rep),
+            .rep = arch ? job->arch_ids.data + arch->id_off : dpl__job_doc_id(job, rep),
             .rep_len = arch ? arch->id_len : rep->id_len,
             .archived = arch != NULL,
             .score = dup ? score_of(job, dd) : 0,
@@ -918,11 +937,19 @@ static int commit_outputs(dpl_job *job)
     return DPL_OK;
 }
 
-static int run_passes(dpl_job *job)
+int dpl__job_setup(dpl_job *job)
 {
     DPL_TRY(dpl__near_setup(job));
-    DPL_TRY(dpl__xling_setup(job));
-    DPL_TRY(open_outputs(job));
+    return dpl__xling_setup(job);
+}
+
+int dpl__job_open_outputs(dpl_job *job)
+{
+    return open_outputs(job);
+}
+
+int dpl__job_read(dpl_job *job)
+{
     if (needs_stdin_spool(job))
         DPL_TRY(open_stdin_spool(job));
     int rc = create_threads(job);
@@ -935,10 +962,34 @@ static int run_passes(dpl_job *job)
         return fatal(job, DPL_EIO, "cannot write the spool file for standard input%s%s", "", "");
     }
     job->stdin_spool = NULL;
+    return DPL_OK;
+}
+
+int dpl__job_copy_kept(dpl_job *job)
+{
+    return pass_copy(job);
+}
+
+int dpl__job_commit_outputs(dpl_job *job)
+{
+    return commit_outputs(job);
+}
+
+void dpl__job_abort_outputs(dpl_job *job)
+{
+    for (int k = 0; k < DPL_OUTPUT__COUNT; k++)
+        dpl__out_abort(&job->out[k]);
+}
+
+static int run_passes(dpl_job *job)
+{
+    DPL_TRY(dpl__job_setup(job));
+    DPL_TRY(open_outputs(job));
+    DPL_TRY(dpl__job_read(job));
     DPL_TRY(dpl__near_pass(job));
     DPL_TRY(dpl__xling_pass(job));
     DPL_TRY(finish_clusters(job));
-    rc = write_manifest_and_pairs(job);
+    int rc = write_manifest_and_pairs(job);
     if (rc != DPL_OK && rc != DPL_EINTERRUPTED && !job->errmsg[0])
         return fatal(job, rc, "writing the manifest or pairs failed: %s%s", dpl_strerror(rc), "");
     DPL_TRY(rc);
@@ -959,8 +1010,7 @@ int dpl_job_run(dpl_job *job, dpl_summary *summary)
     job->sum.inputs = job->n_inputs;
     int rc = run_passes(job);
     if (rc != DPL_OK) {
-        for (int k = 0; k < DPL_OUTPUT__COUNT; k++)
-            dpl__out_abort(&job->out[k]);
+        dpl__job_abort_outputs(job);
         if (rc == DPL_EINTERRUPTED)
             snprintf(job->errmsg, sizeof job->errmsg,
                      "interrupted after %zu records; no output was written", job->n_docs);

@@ -132,6 +132,12 @@ typedef struct dpl__pair_list {
     size_t n, cap;
 } dpl__pair_list;
 
+/* A file of a distributed job's share of the inputs (dist/partition.c). */
+typedef struct dpl__part {
+    uint32_t input;     /* which input path it was found under */
+    dpl__walk_entry e;
+} dpl__part;
+
 struct dpl_job {
     dpl_options opts;
     char **inputs;
@@ -142,6 +148,11 @@ struct dpl_job {
     volatile sig_atomic_t stop;
     int ran;
     int threads;
+    /* a distributed job (dist/): reads only its share of the walked inputs, and leaves
+     * ids and exact copies to be settled across processes */
+    int dist;
+    const dpl__part *part;
+    size_t n_part;
     /* near-duplicate settings, resolved from opts */
     int near;
     unsigned k, bands, rows;
@@ -199,6 +210,17 @@ struct dpl_job {
     char errmsg[1100];
 };
 
+/* job.c: the stages of dpl_job_run, for a distributed run (dist/run.c) */
+extern const char *const dpl__kind_names[]; /* by enum kind */
+int dpl__job_setup(dpl_job *job);        /* settings resolved, spills opened */
+int dpl__job_open_outputs(dpl_job *job); /* temporary outputs created */
+int dpl__job_read(dpl_job *job);         /* pass 1 */
+int dpl__job_copy_kept(dpl_job *job);    /* pass 3: kept records copied, by status */
+int dpl__job_commit_outputs(dpl_job *job);
+void dpl__job_abort_outputs(dpl_job *job);
+const char *dpl__job_doc_id(const dpl_job *job, const doc *d);
+const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
+
 /* near.c */
 int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
@@ -206,6 +228,16 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lo
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
 int dpl__pairs_sort_unique(dpl__pair_list *p); /* radix sort, duplicates dropped */
+/* Document d's spilled values into *items (grown to *cap): a shingle set, sorted and
+ * deduplicated, or a signature under --no-verify; *n their count. */
+int dpl__near_read_spill(const dpl_job *job, uint32_t d, uint32_t **items, size_t *cap,
+                         size_t *n);
+/* A set given raw (as spilled) made ready for dpl__near_score: sorted and deduplicated
+ * unless it is a signature. Returns its new count. */
+size_t dpl__near_prepare(const dpl_job *job, uint32_t *items, size_t n);
+/* The pair's score as the near pass computes it: Jaccard, containment or the estimate. */
+double dpl__near_score(const dpl_job *job, const uint32_t *a, size_t na, const uint32_t *b,
+                       size_t nb);
 /* An unlinked temporary file in $TMPDIR ("doppel-NAME.XXXXXX") with a 1 MiB buffer; on
  * failure job->errmsg says which (`what`) could not be created. */
 int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd, FILE **out);

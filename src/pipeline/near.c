@@ -289,31 +289,43 @@ typedef struct loaded {
     size_t n, cap;
 } loaded;
 
-/* Read a document's spilled values; sets are sorted and deduplicated unless they are
- * signatures (--no-verify), whose order matters. */
+size_t dpl__near_prepare(const dpl_job *job, uint32_t *items, size_t n)
+{
+    return job->opts.no_verify ? n : dpl_set_normalize(items, n);
+}
+
+int dpl__near_read_spill(const dpl_job *job, uint32_t d, uint32_t **items, size_t *cap,
+                         size_t *n)
+{
+    const doc *dd = &job->docs[d];
+    DPL_TRY(dpl__grow((void **)items, cap, dd->n_spilled, sizeof **items));
+    DPL_TRY(dpl__pread_all(job->spill_fd, dd->spill_off, *items,
+                           (size_t)dd->n_spilled * sizeof **items));
+    *n = dpl__near_prepare(job, *items, dd->n_spilled);
+    return DPL_OK;
+}
+
+/* Read a document's spilled values, unless they are loaded already. */
 static int load(const dpl_job *job, uint32_t d, loaded *l)
 {
     if (l->doc_plus_one == d + 1)
         return DPL_OK;
-    const doc *dd = &job->docs[d];
-    DPL_TRY(dpl__grow((void **)&l->items, &l->cap, dd->n_spilled, sizeof *l->items));
-    DPL_TRY(dpl__pread_all(job->spill_fd, dd->spill_off, l->items,
-                           (size_t)dd->n_spilled * sizeof *l->items));
-    l->n = job->opts.no_verify ? dd->n_spilled : dpl_set_normalize(l->items, dd->n_spilled);
+    DPL_TRY(dpl__near_read_spill(job, d, &l->items, &l->cap, &l->n));
     l->doc_plus_one = d + 1;
     return DPL_OK;
 }
 
-static double score_pair(const dpl_job *job, const loaded *a, const loaded *b)
+double dpl__near_score(const dpl_job *job, const uint32_t *a, size_t na, const uint32_t *b,
+                       size_t nb)
 {
     if (job->opts.no_verify)
-        return dpl_minhash_jaccard(a->items, b->items, job->k);
-    size_t common = dpl_set_intersection(a->items, a->n, b->items, b->n);
+        return dpl_minhash_jaccard(a, b, job->k);
+    size_t common = dpl_set_intersection(a, na, b, nb);
     if (job->opts.containment) {
-        size_t smaller = a->n < b->n ? a->n : b->n;
+        size_t smaller = na < nb ? na : nb;
         return smaller ? (double)common / (double)smaller : 0;
     }
-    size_t all = a->n + b->n - common;
+    size_t all = na + nb - common;
     return all ? (double)common / (double)all : 0;
 }
 
@@ -338,7 +350,7 @@ static int verify(dpl_job *job, const dpl__pair_list *pairs, float *scores)
                 scores[i] = -1;
                 continue;
             }
-            double score = score_pair(job, &a, &b);
+            double score = dpl__near_score(job, a.items, a.n, b.items, b.n);
             /* compared in double: the stored float may round up to the threshold */
             scores[i] = score >= job->threshold ? (float)score : -1;
         }

@@ -1,0 +1,60 @@
+/* doppel-mpi: `doppel dedupe` over the processes of an MPI job,
+ *
+ *     mpirun -np N doppel-mpi dedupe [OPTION]... INPUT...
+ *
+ * with the options and outputs of doppel dedupe. It calls only the public API
+ * (doppel.h, doppel_mpi.h). Rank 0 writes the outputs and prints the summary; every
+ * process exits with the same code. */
+#include "cli.h"
+#include "doppel_mpi.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct mpi_run {
+    dpl_mpi_stats stats;
+    uint64_t records;
+} mpi_run;
+
+static int run_mpi(dpl_job *job, dpl_summary *sum, void *user)
+{
+    mpi_run *m = user;
+    int rc = dpl_job_run_mpi(job, MPI_COMM_WORLD, sum, &m->stats);
+    m->records = sum->records;
+    return rc;
+}
+
+static void print_exchange(void *user)
+{
+    const mpi_run *m = user;
+    const dpl_mpi_stats *s = &m->stats;
+    double per_doc = m->records ? (double)s->bytes_exchanged / (double)m->records : 0;
+    fprintf(stderr,
+            "doppel: %d processes: %.1f MB exchanged (%.0f bytes a record), %.1f MB of "
+            "outputs sent to process 0; read %.2f s, exchange %.2f s, write %.2f s\n",
+            s->processes, (double)s->bytes_exchanged / 1e6, per_doc,
+            (double)s->bytes_outputs / 1e6, s->seconds_read, s->seconds_exchange,
+            s->seconds_write);
+}
+
+int main(int argc, char **argv)
+{
+    int provided, rank;
+    /* Only the main thread calls MPI; OpenMP workers never do. */
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int code;
+    if (argc < 2 || strcmp(argv[1], "dedupe") != 0) {
+        code = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+                   ? (rank == 0 ? (print_usage(), 0) : 0)
+                   : (rank == 0 ? usage_error("%s", "doppel-mpi runs one command: dedupe")
+                                : EXIT_USAGE);
+    } else {
+        mpi_run m;
+        memset(&m, 0, sizeof m);
+        dedupe_runner runner = {run_mpi, &m, rank == 0, print_exchange};
+        code = cmd_dedupe(argc - 1, argv + 1, &runner);
+    }
+    MPI_Finalize();
+    return code;
+}

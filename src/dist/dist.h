@@ -1,0 +1,77 @@
+/* Internal interface of the dist family: dpl_job_run_mpi() and its stages. A dedupe job
+ * over the processes of an MPI communicator, each holding a contiguous range of the
+ * global document numbers (input order, as dpl_job_run() numbers them). */
+#ifndef DPL_DIST_H
+#define DPL_DIST_H
+
+#include "doppel_mpi.h"
+#include "pipeline/job_internal.h"
+
+typedef struct dpl__dist {
+    MPI_Comm comm;
+    int rank, size;
+    dpl_job *job;
+    /* partition.c: every file of the inputs; this process reads part[first, first+n) */
+    dpl__part *files;
+    size_t n_files;
+    char *file_strings;
+    /* global document numbers: rank r holds [bases[r], bases[r + 1]) */
+    uint64_t *bases;
+    uint32_t base, n;
+    /* resolve.c */
+    uint32_t *exact_first;   /* global: the first document with its exact text */
+    dpl__pair_list edges;    /* (a << 32) | b, a < b: exact copies and near pairs */
+    doc_msg *dupid;          /* duplicate-id errors, by document; text in dupid_text */
+    size_t n_dupid, dupid_cap;
+    dpl__buf dupid_text;
+    /* components.c */
+    uint32_t *rep;           /* global: the cluster's kept document */
+    dpl_mpi_stats stats;
+    int failed;              /* a local failure inside a collective stage (sticky) */
+} dpl__dist;
+
+/* exchange.c: the collective building blocks. Payloads above 2 GiB between two
+ * processes in one call are refused (the run stops with a message). */
+uint32_t dpl__dist_owner(const dpl__dist *d, uint32_t g); /* the rank holding document g */
+/* Every process's rc agreed on: the first failing rank's code, and its message copied
+ * into every job->errmsg; an interrupt anywhere is DPL_EINTERRUPTED everywhere. */
+int dpl__dist_agree(dpl__dist *d, int rc);
+/* n records of rec_size bytes, record i to rank dest[i]; *out receives those sent to this
+ * process, by sending rank, each rank's in its order. */
+int dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
+                    const uint32_t *dest, dpl__buf *out, size_t *n_out);
+/* The bytes the owner of each want[i] (global document numbers) appends with serve();
+ * result i is data->data + offs[i] .. offs[i + 1]. offs has n + 1 entries. */
+typedef int (*dpl__dist_serve)(dpl__dist *d, void *user, uint32_t local, dpl__buf *out);
+int dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
+                    void *user, dpl__buf *data, uint64_t *offs);
+uint64_t dpl__dist_sum(dpl__dist *d, uint64_t v);
+uint64_t dpl__dist_max(dpl__dist *d, uint64_t v);
+/* Stop the whole run (MPI_Abort) after a message: for failures inside a collective
+ * exchange, where the other processes cannot be told otherwise. */
+_Noreturn void dpl__dist_abort(dpl__dist *d, const char *what);
+/* Sorted, duplicates dropped. Returns the new count. */
+size_t dpl__u32_sort_unique(uint32_t *v, size_t n);
+
+/* partition.c: the inputs walked by rank 0, split by file in input order, weighted by
+ * size; the job reads only its share. */
+int dpl__dist_partition(dpl__dist *d);
+
+/* resolve.c: duplicate ids (the first document keeps its id) and exact copies (each
+ * joined to the first document with its text), settled by the owner of their hash. */
+int dpl__dist_resolve(dpl__dist *d);
+
+/* near.c: band keys sent to the owner of each bucket, candidates to the owner of their
+ * first document, verified there, the other side's shingles fetched. */
+int dpl__dist_near(dpl__dist *d);
+
+/* components.c: clusters from the edges (hooking and pointer jumping; each cluster is
+ * labelled by its smallest document, as the union-find of one process labels it), then
+ * each document's representative by --keep. */
+int dpl__dist_components(dpl__dist *d);
+
+/* output.c: manifest, pairs and corpus, each process's part streamed to rank 0 in rank
+ * order. */
+int dpl__dist_write(dpl__dist *d);
+
+#endif

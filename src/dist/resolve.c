@@ -1,0 +1,182 @@
+/* Duplicate ids and exact copies across processes. Each is decided by the owner of a
+ * hash (the id's XXH3-128, the text's exact fingerprint): it receives every document
+ * with that hash, and the smallest document number wins, as the first-seen table of a
+ * single process decides in input order. */
+#include "dist/dist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+typedef struct hashed {
+    uint64_t lo, hi;
+    uint32_t g, pad;
+} hashed;
+
+typedef struct verdict {
+    uint32_t g, first;
+} verdict;
+
+static int by_hash_then_doc(const void *pa, const void *pb)
+{
+    const hashed *a = pa, *b = pb;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    if (a->hi != b->hi)
+        return a->hi < b->hi ? -1 : 1;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+/* Sends each record to the owner of its hash; returns, for this process's documents
+ * that are not the first with their hash, (document, first document) in *out. */
+static void settle(dpl__dist *d, hashed *recs, size_t n, dpl__buf *out, size_t *n_out)
+{
+    uint32_t *dest = malloc((n + 1) * sizeof *dest);
+    if (!dest)
+        dpl__dist_abort(d, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        dest[i] = (uint32_t)(recs[i].hi % (uint64_t)d->size);
+    dpl__buf got = {0};
+    size_t n_got;
+    dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
+    hashed *h = (hashed *)(void *)got.data;
+    qsort(h, n_got, sizeof *h, by_hash_then_doc);
+    verdict *v = malloc((n_got + 1) * sizeof *v);
+    uint32_t *vdest = realloc(dest, (n_got + 1) * sizeof *vdest);
+    if (!v || !vdest)
+        dpl__dist_abort(d, "out of memory");
+    size_t nv = 0;
+    for (size_t i = 0, first = 0; i < n_got; i++) {
+        if (i == 0 || h[i].lo != h[i - 1].lo || h[i].hi != h[i - 1].hi) {
+            first = i;
+            continue;
+        }
+        v[nv] = (verdict){h[i].g, h[first].g};
+        vdest[nv++] = dpl__dist_owner(d, h[i].g);
+    }
+    dpl__dist_route(d, v, nv, sizeof *v, vdest, out, n_out);
+    free(v);
+    free(vdest);
+    dpl__buf_free(&got);
+}
+
+/* What the record that owns an id says of itself: "PATH" or "PATH:LINE". */
+static int serve_place(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
+{
+    (void)user;
+    const doc *dd = &d->job->docs[l];
+    DPL_TRY(dpl__buf_printf(out, "%s", dpl__job_file_path(d->job, dd->file)));
+    if (dd->line)
+        DPL_TRY(dpl__buf_printf(out, ":%llu", (unsigned long long)dd->line));
+    return DPL_OK;
+}
+
+static int add_dupid(dpl__dist *d, uint32_t l, const char *place, size_t place_len)
+{
+    const doc *dd = &d->job->docs[l];
+    DPL_TRY(dpl__grow((void **)&d->dupid, &d->dupid_cap, d->n_dupid + 1, sizeof *d->dupid));
+    size_t off = d->dupid_text.len;
+    DPL_TRY(dpl__buf_printf(&d->dupid_text,
+                            "duplicate id \"%.*s\": already used by the record at %.*s",
+                            (int)dd->id_len, dpl__job_doc_id(d->job, dd), (int)place_len,
+                            place));
+    d->dupid[d->n_dupid++] = (doc_msg){l, (uint32_t)(d->dupid_text.len - off), off};
+    return DPL_OK;
+}
+
+static int by_doc(const void *pa, const void *pb)
+{
+    const verdict *a = pa, *b = pb;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+static int resolve_ids(dpl__dist *d)
+{
+    dpl_job *job = d->job;
+    hashed *recs = malloc((d->n + 1) * sizeof *recs);
+    if (!recs)
+        dpl__dist_abort(d, "out of memory");
+    size_t n = 0;
+    for (uint32_t l = 0; l < d->n; l++) {
+        const doc *dd = &job->docs[l];
+        if (dd->status == DPL__STATUS_ERROR)
+            continue;
+        XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
+        recs[n++] = (hashed){h.low64, h.high64, d->base + l, 0};
+    }
+    dpl__buf got = {0};
+    size_t n_dup;
+    settle(d, recs, n, &got, &n_dup);
+    free(recs);
+    verdict *dups = (verdict *)(void *)got.data;
+    qsort(dups, n_dup, sizeof *dups, by_doc); /* messages in document order */
+    uint32_t *owners = malloc((n_dup + 1) * sizeof *owners);
+    uint64_t *offs = malloc((n_dup + 1) * sizeof *offs);
+    if (!owners || !offs)
+        dpl__dist_abort(d, "out of memory");
+    for (size_t i = 0; i < n_dup; i++)
+        owners[i] = dups[i].first;
+    dpl__buf places = {0};
+    dpl__dist_fetch(d, owners, n_dup, serve_place, NULL, &places, offs);
+    int rc = DPL_OK;
+    for (size_t i = 0; i < n_dup && rc == DPL_OK; i++) {
+        uint32_t l = dups[i].g - d->base;
+        job->docs[l].status = DPL__STATUS_ERROR;
+        job->docs[l].n_spilled = 0;
+        rc = add_dupid(d, l, places.data + offs[i], offs[i + 1] - offs[i]);
+    }
+    free(owners);
+    free(offs);
+    dpl__buf_free(&places);
+    dpl__buf_free(&got);
+    return rc;
+}
+
+/* Exact copies: each document not the first with its text is joined to that first one,
+ * and takes no part in the near pass (it follows its first). */
+static int resolve_exact(dpl__dist *d)
+{
+    dpl_job *job = d->job;
+    hashed *recs = malloc((d->n + 1) * sizeof *recs);
+    if (!recs)
+        dpl__dist_abort(d, "out of memory");
+    size_t n = 0;
+    for (uint32_t l = 0; l < d->n; l++) {
+        d->exact_first[l] = d->base + l;
+        const doc *dd = &job->docs[l];
+        if (dd->status != DPL__STATUS_ERROR)
+            recs[n++] = (hashed){dd->hash.lo, dd->hash.hi, d->base + l, 0};
+    }
+    dpl__buf got = {0};
+    size_t n_copies;
+    settle(d, recs, n, &got, &n_copies);
+    free(recs);
+    const verdict *v = (const verdict *)(const void *)got.data;
+    int rc = DPL_OK;
+    for (size_t i = 0; i < n_copies && rc == DPL_OK; i++) {
+        uint32_t l = v[i].g - d->base;
+        d->exact_first[l] = v[i].first;
+        job->docs[l].n_spilled = 0;
+        rc = dpl__grow((void **)&d->edges.items, &d->edges.cap, d->edges.n + 1,
+                       sizeof *d->edges.items);
+        if (rc == DPL_OK)
+            d->edges.items[d->edges.n++] = ((uint64_t)v[i].first << 32) | v[i].g;
+    }
+    dpl__buf_free(&got);
+    return rc;
+}
+
+int dpl__dist_resolve(dpl__dist *d)
+{
+    if (!(d->exact_first = malloc(((size_t)d->n + 1) * sizeof *d->exact_first)))
+        dpl__dist_abort(d, "out of memory");
+    int rc = dpl__dist_agree(d, resolve_ids(d));
+    if (rc != DPL_OK)
+        return rc;
+    for (uint32_t l = 0; l < d->n; l++) /* counted as one process counts them */
+        if (d->job->docs[l].status != DPL__STATUS_ERROR && d->job->docs[l].has_msg)
+            d->job->sum.warnings++;
+    return dpl__dist_agree(d, resolve_exact(d));
+}

@@ -1,0 +1,178 @@
+/* dpl_job_run_mpi(): a dedupe job over the processes of a communicator.
+ *
+ *   partition  rank 0 walks the inputs; each process takes a contiguous run of files
+ *   pass 1     each process reads, normalizes, fingerprints and sketches its files, with
+ *              its threads, as one process would (pipeline/job.c)
+ *   numbering  global document numbers: a process's documents follow those of lower ranks
+ *   resolve    duplicate ids, then exact copies, by the owners of their hashes
+ *   near       band keys to the owners of their buckets, candidates verified where their
+ *              first document lives (dist/near.c)
+ *   clusters   distributed hooking and pointer jumping, then --keep (dist/components.c)
+ *   write      rank 0 writes each output, the parts in rank order (dist/output.c)
+ *
+ * After every stage the processes agree on success, so that a failure anywhere stops all
+ * of them with the same code and the failing process's message. */
+#include "dist/dist.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int refuse(dpl_job *job, const char *what)
+{
+    snprintf(job->errmsg, sizeof job->errmsg, "%s is not supported by a distributed run "
+             "(doppel-mpi); run doppel dedupe for it", what);
+    return DPL_EINVAL;
+}
+
+/* What a distributed run cannot do (yet); the same answer on every process. */
+static int check_supported(dpl_job *job)
+{
+    if (job->ran || job->n_inputs == 0) {
+        snprintf(job->errmsg, sizeof job->errmsg, "%s",
+                 job->ran ? "a job runs only once" : "no input given");
+        return DPL_EINVAL;
+    }
+    for (size_t i = 0; i < job->n_inputs; i++)
+        if (strcmp(job->inputs[i], "-") == 0)
+            return refuse(job, "standard input as an INPUT");
+    if (job->opts.xling)
+        return refuse(job, "--xling");
+    if (job->opts.against)
+        return refuse(job, "--against");
+    return DPL_OK;
+}
+
+/* Every process's document count, as bases of the global numbering. */
+static int number_documents(dpl__dist *d)
+{
+    uint64_t mine = d->job->n_docs;
+    if (!(d->bases = calloc((size_t)d->size + 1, sizeof *d->bases)))
+        dpl__dist_abort(d, "out of memory");
+    MPI_Allgather(&mine, 1, MPI_UINT64_T, d->bases + 1, 1, MPI_UINT64_T, d->comm);
+    for (int r = 0; r < d->size; r++)
+        d->bases[r + 1] += d->bases[r];
+    if (d->bases[d->size] >= UINT32_MAX) {
+        snprintf(d->job->errmsg, sizeof d->job->errmsg,
+                 "%llu records: a run takes at most 4,294,967,294",
+                 (unsigned long long)d->bases[d->size]);
+        return DPL_EINVAL;
+    }
+    d->base = (uint32_t)d->bases[d->rank];
+    d->n = (uint32_t)mine;
+    return DPL_OK;
+}
+
+static void sum_summary(dpl__dist *d, double start)
+{
+    dpl_summary *s = &d->job->sum;
+    uint64_t v[] = {s->records, s->kept, s->duplicates, s->exact, s->near, s->candidates,
+                    s->errors, s->warnings, s->bytes, s->pairs};
+    uint64_t all[sizeof v / sizeof *v];
+    MPI_Allreduce(v, all, (int)(sizeof v / sizeof *v), MPI_UINT64_T, MPI_SUM, d->comm);
+    s->records = all[0], s->kept = all[1], s->duplicates = all[2], s->exact = all[3];
+    s->near = all[4], s->candidates = all[5], s->errors = all[6], s->warnings = all[7];
+    s->bytes = all[8], s->pairs = all[9];
+    s->inputs = d->job->n_inputs;
+    double secs = now() - start;
+    MPI_Allreduce(&secs, &s->seconds, 1, MPI_DOUBLE, MPI_MAX, d->comm);
+    uint64_t st[] = {d->stats.bytes_exchanged, d->stats.bytes_outputs};
+    uint64_t st_all[2];
+    MPI_Allreduce(st, st_all, 2, MPI_UINT64_T, MPI_SUM, d->comm);
+    d->stats.bytes_exchanged = st_all[0];
+    d->stats.bytes_outputs = st_all[1];
+    d->stats.processes = d->size;
+}
+
+static double max_over(dpl__dist *d, double v)
+{
+    double all;
+    MPI_Allreduce(&v, &all, 1, MPI_DOUBLE, MPI_MAX, d->comm);
+    return all;
+}
+
+static int read_share(dpl__dist *d)
+{
+    dpl_job *job = d->job;
+    int rc = dpl__dist_agree(d, dpl__job_setup(job));
+    if (rc == DPL_OK) /* outputs are written by rank 0 only */
+        rc = dpl__dist_agree(d, d->rank == 0 ? dpl__job_open_outputs(job) : DPL_OK);
+    if (rc == DPL_OK)
+        rc = dpl__dist_partition(d);
+    if (rc == DPL_OK)
+        rc = dpl__dist_agree(d, dpl__job_read(job));
+    return rc;
+}
+
+static int run_stages(dpl__dist *d)
+{
+    double t0 = now();
+    int rc = read_share(d);
+    double t1 = now();
+    d->stats.seconds_read = max_over(d, t1 - t0);
+    if (rc == DPL_OK)
+        rc = dpl__dist_agree(d, number_documents(d));
+    if (rc == DPL_OK)
+        rc = dpl__dist_resolve(d);
+    if (rc == DPL_OK)
+        rc = dpl__dist_near(d);
+    if (rc == DPL_OK)
+        rc = dpl__dist_components(d);
+    double t2 = now();
+    d->stats.seconds_exchange = max_over(d, t2 - t1);
+    if (rc == DPL_OK)
+        rc = dpl__dist_write(d);
+    if (rc == DPL_OK)
+        rc = dpl__dist_agree(d, d->rank == 0 ? dpl__job_commit_outputs(d->job) : DPL_OK);
+    d->stats.seconds_write = max_over(d, now() - t2);
+    return rc;
+}
+
+static void dist_free(dpl__dist *d)
+{
+    free(d->files);
+    free(d->file_strings);
+    free(d->bases);
+    free(d->exact_first);
+    free(d->edges.items);
+    free(d->dupid);
+    dpl__buf_free(&d->dupid_text);
+    free(d->rep);
+}
+
+int dpl_job_run_mpi(dpl_job *job, MPI_Comm comm, dpl_summary *summary, dpl_mpi_stats *stats)
+{
+    if (!job)
+        return DPL_EINVAL;
+    double start = now();
+    dpl__dist d = {.comm = comm, .job = job};
+    MPI_Comm_rank(comm, &d.rank);
+    MPI_Comm_size(comm, &d.size);
+    int rc = dpl__dist_agree(&d, check_supported(job));
+    job->ran = 1;
+    job->dist = 1;
+    if (rc == DPL_OK)
+        rc = run_stages(&d);
+    if (rc != DPL_OK && d.rank == 0)
+        dpl__job_abort_outputs(job);
+    if (rc == DPL_EINTERRUPTED)
+        snprintf(job->errmsg, sizeof job->errmsg,
+                 "interrupted after %zu records on this process; no output was written",
+                 job->n_docs);
+    sum_summary(&d, start);
+    job->part = NULL;
+    job->n_part = 0;
+    if (summary)
+        *summary = job->sum;
+    if (stats)
+        *stats = d.stats;
+    dist_free(&d);
+    return rc;
+}
