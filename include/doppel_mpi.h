@@ -24,6 +24,8 @@ typedef struct dpl_mpi_stats {
     int processes;
     uint64_t bytes_exchanged; /**< ids, fingerprints, band keys, candidates, shingle sets
                                    fetched for verification, cluster labels */
+    uint64_t bytes_routed;    /**< the same, with what each process routed to itself: at
+                                   N processes about (N-1)/N of it crosses between them */
     uint64_t bytes_outputs;   /**< manifest, pairs and corpus streamed to process 0 */
     uint64_t rounds;          /**< rounds of the distributed union-find */
     double seconds_read;      /**< pass 1 (reading, fingerprinting), slowest process */

@@ -112,6 +112,7 @@ static void alltoallv_bytes(dpl__dist *d, const char *send, const size_t *scount
         sc[r] = to_int(d, scounts[r]);
         sd[r] = to_int(d, off);
         off += scounts[r];
+        d->stats.bytes_routed += scounts[r];
         if (r != d->rank)
             d->stats.bytes_exchanged += scounts[r];
     }

@@ -3,6 +3,7 @@
  *
  *   per band    each document's band key goes to the owner of the key; there a bucket's
  *               members, in document order, pair with the first and the previous one
+ *               (a hash table of buckets, as in one process)
  *   candidates  each pair goes to the owner of its first document, sorted, deduplicated
  *   verify      in rounds of VERIFY_ROUND pairs: the second documents held elsewhere have
  *               their spilled shingles fetched, then the round is scored in parallel
@@ -22,18 +23,16 @@ typedef struct keyed {
     uint32_t g, pad;
 } keyed;
 
+typedef struct bucket {
+    uint64_t key;
+    uint32_t first, last;
+    uint32_t used, pad;
+} bucket;
+
 typedef struct scored {
     uint32_t g;
     float score;
 } scored;
-
-static int by_key_then_doc(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    if (a->key != b->key)
-        return a->key < b->key ? -1 : 1;
-    return (a->g > b->g) - (a->g < b->g);
-}
 
 static void push_pair(dpl__dist *d, dpl__pair_list *p, uint32_t a, uint32_t b)
 {
@@ -63,18 +62,31 @@ static void band_candidates(dpl__dist *d, unsigned band, dpl__pair_list *mine)
     size_t n_got;
     dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
     free(recs);
-    keyed *k = (keyed *)(void *)got.data;
-    qsort(k, n_got, sizeof *k, by_key_then_doc);
+    /* Keys arrive in document order (by sending rank, each rank's in its order): each
+     * member pairs with the first and the previous one of its bucket, as in one process. */
+    const keyed *k = (const keyed *)(const void *)got.data;
+    size_t cap = 1024;
+    while (cap < n_got * 2)
+        cap *= 2;
+    bucket *table = calloc(cap, sizeof *table);
+    if (!table)
+        dpl__dist_abort(d, "out of memory");
     dpl__pair_list pairs = {0};
-    for (size_t i = 0, first = 0; i < n_got; i++) {
-        if (i == 0 || k[i].key != k[i - 1].key) {
-            first = i;
+    for (size_t i = 0; i < n_got; i++) {
+        size_t j = (size_t)(k[i].key ^ (k[i].key >> 31)) & (cap - 1);
+        while (table[j].used && table[j].key != k[i].key)
+            j = (j + 1) & (cap - 1);
+        bucket *b = &table[j];
+        if (!b->used) {
+            *b = (bucket){k[i].key, k[i].g, k[i].g, 1, 0};
             continue;
         }
-        push_pair(d, &pairs, k[first].g, k[i].g);
-        if (i - 1 != first)
-            push_pair(d, &pairs, k[i - 1].g, k[i].g);
+        push_pair(d, &pairs, b->first, k[i].g);
+        if (b->last != b->first)
+            push_pair(d, &pairs, b->last, k[i].g);
+        b->last = k[i].g;
     }
+    free(table);
     dpl__buf_free(&got);
     uint32_t *pdest = realloc(dest, (pairs.n + 1) * sizeof *pdest);
     if (!pdest)

@@ -19,16 +19,6 @@ typedef struct verdict {
     uint32_t g, first;
 } verdict;
 
-static int by_hash_then_doc(const void *pa, const void *pb)
-{
-    const hashed *a = pa, *b = pb;
-    if (a->lo != b->lo)
-        return a->lo < b->lo ? -1 : 1;
-    if (a->hi != b->hi)
-        return a->hi < b->hi ? -1 : 1;
-    return (a->g > b->g) - (a->g < b->g);
-}
-
 /* Sends each record to the owner of its hash; returns, for this process's documents
  * that are not the first with their hash, (document, first document) in *out. */
 static void settle(dpl__dist *d, hashed *recs, size_t n, dpl__buf *out, size_t *n_out)
@@ -41,21 +31,25 @@ static void settle(dpl__dist *d, hashed *recs, size_t n, dpl__buf *out, size_t *
     dpl__buf got = {0};
     size_t n_got;
     dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
-    hashed *h = (hashed *)(void *)got.data;
-    qsort(h, n_got, sizeof *h, by_hash_then_doc);
+    /* They arrive in document order (by sending rank, each rank's in its order), so the
+     * first seen is the smallest, as in one process's first-seen table. */
+    const hashed *h = (const hashed *)(const void *)got.data;
     verdict *v = malloc((n_got + 1) * sizeof *v);
     uint32_t *vdest = realloc(dest, (n_got + 1) * sizeof *vdest);
     if (!v || !vdest)
         dpl__dist_abort(d, "out of memory");
+    dpl__first_table seen = {0};
     size_t nv = 0;
-    for (size_t i = 0, first = 0; i < n_got; i++) {
-        if (i == 0 || h[i].lo != h[i - 1].lo || h[i].hi != h[i - 1].hi) {
-            first = i;
+    for (size_t i = 0; i < n_got; i++) {
+        uint32_t first;
+        if (dpl__first_insert(&seen, (dpl_hash128){h[i].lo, h[i].hi}, h[i].g, &first) != DPL_OK)
+            dpl__dist_abort(d, "out of memory");
+        if (first == h[i].g)
             continue;
-        }
-        v[nv] = (verdict){h[i].g, h[first].g};
+        v[nv] = (verdict){h[i].g, first};
         vdest[nv++] = dpl__dist_owner(d, h[i].g);
     }
+    dpl__first_free(&seen);
     dpl__dist_route(d, v, nv, sizeof *v, vdest, out, n_out);
     free(v);
     free(vdest);

@@ -83,11 +83,12 @@ static void sum_summary(dpl__dist *d, double start)
     s->inputs = d->job->n_inputs;
     double secs = now() - start;
     MPI_Allreduce(&secs, &s->seconds, 1, MPI_DOUBLE, MPI_MAX, d->comm);
-    uint64_t st[] = {d->stats.bytes_exchanged, d->stats.bytes_outputs};
-    uint64_t st_all[2];
-    MPI_Allreduce(st, st_all, 2, MPI_UINT64_T, MPI_SUM, d->comm);
+    uint64_t st[] = {d->stats.bytes_exchanged, d->stats.bytes_routed, d->stats.bytes_outputs};
+    uint64_t st_all[3];
+    MPI_Allreduce(st, st_all, 3, MPI_UINT64_T, MPI_SUM, d->comm);
     d->stats.bytes_exchanged = st_all[0];
-    d->stats.bytes_outputs = st_all[1];
+    d->stats.bytes_routed = st_all[1];
+    d->stats.bytes_outputs = st_all[2];
     d->stats.processes = d->size;
 }
 
