@@ -224,6 +224,11 @@ static void report(const args *a, const dpl_summary *s, const dpl_mpi_stats *st,
            "processes here; at 100 processes %.1f would (x 99/100)\n",
            (double)st->bytes_routed / docs, (double)st->bytes_exchanged / docs,
            (double)st->bytes_routed / docs * 0.99);
+    printf("  by stage    ids and exact %.1f, band keys and candidates %.1f (%u bands), "
+           "verification %.1f, clusters %.1f, outputs' ids %.1f bytes a document\n",
+           (double)st->routed_ids / docs, (double)st->routed_bands / docs, s->bands,
+           (double)st->routed_verify / docs, (double)st->routed_clusters / docs,
+           (double)st->routed_infos / docs);
     printf("  outputs     %.1f bytes a document sent to rank 0 (manifest and pairs)\n",
            (double)st->bytes_outputs / docs);
     printf("  memory      peak RSS of the largest process %.1f MB (%.0f bytes a document "

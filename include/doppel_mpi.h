@@ -27,6 +27,13 @@ typedef struct dpl_mpi_stats {
     uint64_t bytes_routed;    /**< the same, with what each process routed to itself: at
                                    N processes about (N-1)/N of it crosses between them */
     uint64_t bytes_outputs;   /**< manifest, pairs and corpus streamed to process 0 */
+    /* bytes_routed by stage */
+    uint64_t routed_ids;      /**< ids and exact fingerprints, and their verdicts */
+    uint64_t routed_bands;    /**< band keys and candidate pairs */
+    uint64_t routed_verify;   /**< shingle sets fetched for verification, scores */
+    uint64_t routed_clusters; /**< union-find labels and hooks, --keep longest */
+    uint64_t routed_infos;    /**< other documents' ids, fingerprints and scores that
+                                   the manifest and pairs name */
     uint64_t rounds;          /**< rounds of the distributed union-find */
     double seconds_read;      /**< pass 1 (reading, fingerprinting), slowest process */
     double seconds_exchange;  /**< ids, exact copies, candidates, verification, clusters */

@@ -10,9 +10,9 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-typedef struct hashed {
+typedef struct __attribute__((packed)) hashed { /* 20 bytes on the wire, not 24 */
     uint64_t lo, hi;
-    uint32_t g, pad;
+    uint32_t g;
 } hashed;
 
 typedef struct verdict {
@@ -98,7 +98,7 @@ static int resolve_ids(dpl__dist *d)
         if (dd->status == DPL__STATUS_ERROR)
             continue;
         XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
-        recs[n++] = (hashed){h.low64, h.high64, d->base + l, 0};
+        recs[n++] = (hashed){h.low64, h.high64, d->base + l};
     }
     dpl__buf got = {0};
     size_t n_dup;
@@ -141,7 +141,7 @@ static int resolve_exact(dpl__dist *d)
         d->exact_first[l] = d->base + l;
         const doc *dd = &job->docs[l];
         if (dd->status != DPL__STATUS_ERROR)
-            recs[n++] = (hashed){dd->hash.lo, dd->hash.hi, d->base + l, 0};
+            recs[n++] = (hashed){dd->hash.lo, dd->hash.hi, d->base + l};
     }
     dpl__buf got = {0};
     size_t n_copies;

@@ -70,26 +70,33 @@ static int number_documents(dpl__dist *d)
     return DPL_OK;
 }
 
+/* Each counter replaced by its sum over all processes. */
+static void sum_counters(dpl__dist *d, uint64_t *const *fields, int n)
+{
+    uint64_t mine[16], all[16];
+    for (int i = 0; i < n; i++)
+        mine[i] = *fields[i];
+    MPI_Allreduce(mine, all, n, MPI_UINT64_T, MPI_SUM, d->comm);
+    for (int i = 0; i < n; i++)
+        *fields[i] = all[i];
+}
+
 static void sum_summary(dpl__dist *d, double start)
 {
     dpl_summary *s = &d->job->sum;
-    uint64_t v[] = {s->records, s->kept, s->duplicates, s->exact, s->near, s->candidates,
-                    s->errors, s->warnings, s->bytes, s->pairs};
-    uint64_t all[sizeof v / sizeof *v];
-    MPI_Allreduce(v, all, (int)(sizeof v / sizeof *v), MPI_UINT64_T, MPI_SUM, d->comm);
-    s->records = all[0], s->kept = all[1], s->duplicates = all[2], s->exact = all[3];
-    s->near = all[4], s->candidates = all[5], s->errors = all[6], s->warnings = all[7];
-    s->bytes = all[8], s->pairs = all[9];
+    uint64_t *const counts[] = {&s->records, &s->kept, &s->duplicates, &s->exact, &s->near,
+                                &s->candidates, &s->errors, &s->warnings, &s->bytes,
+                                &s->pairs};
+    sum_counters(d, counts, (int)(sizeof counts / sizeof *counts));
     s->inputs = d->job->n_inputs;
     double secs = now() - start;
     MPI_Allreduce(&secs, &s->seconds, 1, MPI_DOUBLE, MPI_MAX, d->comm);
-    uint64_t st[] = {d->stats.bytes_exchanged, d->stats.bytes_routed, d->stats.bytes_outputs};
-    uint64_t st_all[3];
-    MPI_Allreduce(st, st_all, 3, MPI_UINT64_T, MPI_SUM, d->comm);
-    d->stats.bytes_exchanged = st_all[0];
-    d->stats.bytes_routed = st_all[1];
-    d->stats.bytes_outputs = st_all[2];
-    d->stats.processes = d->size;
+    dpl_mpi_stats *t = &d->stats;
+    uint64_t *const bytes[] = {&t->bytes_exchanged, &t->bytes_routed, &t->bytes_outputs,
+                               &t->routed_ids, &t->routed_bands, &t->routed_verify,
+                               &t->routed_clusters, &t->routed_infos};
+    sum_counters(d, bytes, (int)(sizeof bytes / sizeof *bytes));
+    t->processes = d->size;
 }
 
 static double max_over(dpl__dist *d, double v)
@@ -120,16 +127,22 @@ static int run_stages(dpl__dist *d)
     d->stats.seconds_read = max_over(d, t1 - t0);
     if (rc == DPL_OK)
         rc = dpl__dist_agree(d, number_documents(d));
+    uint64_t before = d->stats.bytes_routed;
     if (rc == DPL_OK)
         rc = dpl__dist_resolve(d);
+    d->stats.routed_ids = d->stats.bytes_routed - before;
     if (rc == DPL_OK)
         rc = dpl__dist_near(d);
+    before = d->stats.bytes_routed;
     if (rc == DPL_OK)
         rc = dpl__dist_components(d);
+    d->stats.routed_clusters = d->stats.bytes_routed - before;
     double t2 = now();
     d->stats.seconds_exchange = max_over(d, t2 - t1);
+    before = d->stats.bytes_routed;
     if (rc == DPL_OK)
         rc = dpl__dist_write(d);
+    d->stats.routed_infos = d->stats.bytes_routed - before;
     if (rc == DPL_OK)
         rc = dpl__dist_agree(d, d->rank == 0 ? dpl__job_commit_outputs(d->job) : DPL_OK);
     d->stats.seconds_write = max_over(d, now() - t2);
