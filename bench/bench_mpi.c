@@ -6,8 +6,9 @@
  * Rank 0 writes a seeded English-like corpus (textgen) of --mb megabytes of text into
  * --files JSONL files under DIR (default $TMPDIR/doppel-bench-mpi; kept and reused while
  * its size and seed match, so that runs with different N read the same files): 8% of
- * the documents are near copies (1% of the words replaced) and 4% exact copies of a
- * document in another file. Then every process runs the dedupe job (dpl_job_run_mpi)
+ * the documents are near copies (1% of the words replaced) and 4% exact copies of an
+ * earlier document drawn from a reservoir of 4,096 that spans the corpus, so that most
+ * copies lie in another file, as in a crawl. Then every process runs the dedupe job (dpl_job_run_mpi)
  * with a manifest and a pairs output, and rank 0 prints:
  *
  *   - seconds end to end and per stage (read and sketch, exchange, write), MB/s, docs/s
@@ -81,8 +82,8 @@ static int make_corpus(const args *a)
 {
     char stamp[600], want[128], have[128] = "";
     snprintf(stamp, sizeof stamp, "%s/STAMP", a->dir);
-    snprintf(want, sizeof want, "mb=%zu files=%zu seed=%d doc=%d\n", a->mb, a->files, SEED,
-             DOC_BYTES);
+    snprintf(want, sizeof want, "mb=%zu files=%zu seed=%d doc=%d reservoir=4096\n", a->mb,
+             a->files, SEED, DOC_BYTES);
     FILE *s = fopen(stamp, "r");
     if (s) {
         size_t n = fread(have, 1, sizeof have - 1, s);
@@ -95,8 +96,8 @@ static int make_corpus(const args *a)
     static textgen gen;
     textgen_init(&gen, SEED);
     size_t target = a->mb * 1000000, written = 0, per_file = target / a->files + 1;
-    size_t ring_n = 64, docs = 0;
-    char **ring = calloc(ring_n, sizeof *ring); /* recent documents, sources of copies */
+    size_t ring_n = 4096, docs = 0;
+    char **ring = calloc(ring_n, sizeof *ring); /* a reservoir: sources of copies */
     size_t *ring_len = calloc(ring_n, sizeof *ring_len);
     char *buf = malloc(DOC_BYTES * 4 + 64), *copy = malloc(DOC_BYTES * 8 + 64);
     if (!ring || !ring_len || !buf || !copy)
@@ -120,7 +121,7 @@ static int make_corpus(const args *a)
                 text = ring[src];
             } else {
                 len = textgen_prose(&gen, buf, DOC_BYTES / 2 + textgen_rand(&gen) % DOC_BYTES);
-                size_t slot = docs % ring_n; /* new documents replace old ones */
+                size_t slot = textgen_rand(&gen) % ring_n; /* any, so old ones stay too */
                 free(ring[slot]);
                 ring[slot] = strndup(buf, len);
                 ring_len[slot] = len;

@@ -24,14 +24,7 @@ static int serve_u32(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
 /* Looks up values fetched for a sorted, deduplicated list of documents. */
 static uint32_t lookup(const uint32_t *docs, size_t n, const dpl__buf *vals, uint32_t g)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (docs[mid] < g)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = dpl__u32_position(docs, n, g);
     uint32_t v;
     memcpy(&v, vals->data + lo * sizeof v, sizeof v);
     return v;

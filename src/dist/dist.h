@@ -30,20 +30,21 @@ typedef struct dpl__dist {
     int failed;              /* a local failure inside a collective stage (sticky) */
 } dpl__dist;
 
-/* exchange.c: the collective building blocks. Payloads above 2 GiB between two
- * processes in one call are refused (the run stops with a message). */
+/* exchange.c: the collective building blocks. They do not fail: running out of memory,
+ * or more than 2 GiB for one process in one call, stops the whole run with a message
+ * (dpl__dist_abort), since the other processes could not be told otherwise. */
 uint32_t dpl__dist_owner(const dpl__dist *d, uint32_t g); /* the rank holding document g */
 /* Every process's rc agreed on: the first failing rank's code, and its message copied
  * into every job->errmsg; an interrupt anywhere is DPL_EINTERRUPTED everywhere. */
 int dpl__dist_agree(dpl__dist *d, int rc);
 /* n records of rec_size bytes, record i to rank dest[i]; *out receives those sent to this
  * process, by sending rank, each rank's in its order. */
-int dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
+void dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
                     const uint32_t *dest, dpl__buf *out, size_t *n_out);
 /* The bytes the owner of each want[i] (global document numbers) appends with serve();
  * result i is data->data + offs[i] .. offs[i + 1]. offs has n + 1 entries. */
 typedef int (*dpl__dist_serve)(dpl__dist *d, void *user, uint32_t local, dpl__buf *out);
-int dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
+void dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
                     void *user, dpl__buf *data, uint64_t *offs);
 uint64_t dpl__dist_sum(dpl__dist *d, uint64_t v);
 uint64_t dpl__dist_max(dpl__dist *d, uint64_t v);
@@ -52,6 +53,8 @@ uint64_t dpl__dist_max(dpl__dist *d, uint64_t v);
 _Noreturn void dpl__dist_abort(dpl__dist *d, const char *what);
 /* Sorted, duplicates dropped. Returns the new count. */
 size_t dpl__u32_sort_unique(uint32_t *v, size_t n);
+/* Where x is, or would go, in the sorted v[0..n). */
+size_t dpl__u32_position(const uint32_t *v, size_t n, uint32_t x);
 
 /* partition.c: the inputs walked by rank 0, split by file in input order, weighted by
  * size; the job reads only its share. */

@@ -85,6 +85,19 @@ size_t dpl__u32_sort_unique(uint32_t *v, size_t n)
     return out;
 }
 
+size_t dpl__u32_position(const uint32_t *v, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static int *ints(dpl__dist *d, size_t per_rank)
 {
     int *p = calloc((size_t)d->size * per_rank, sizeof *p);
@@ -152,7 +165,7 @@ static char *pack_by_rank(dpl__dist *d, const void *recs, size_t n, size_t rec_s
     return packed;
 }
 
-int dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
+void dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
                     const uint32_t *dest, dpl__buf *out, size_t *n_out)
 {
     size_t *scounts = calloc((size_t)d->size * 2, sizeof *scounts);
@@ -163,12 +176,11 @@ int dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
     free(packed);
     free(scounts);
     *n_out = out->len / rec_size;
-    return DPL_OK;
 }
 
 /* Requests are answered in the order they arrive, which is the order they were packed:
  * by rank, then by position. */
-int dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
+void dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
                     void *user, dpl__buf *data, uint64_t *offs)
 {
     uint32_t *dest = malloc((n + 1) * sizeof *dest);
@@ -247,5 +259,4 @@ int dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serv
     dpl__buf_free(&answers);
     dpl__buf_free(&lens);
     dpl__buf_free(&back);
-    return DPL_OK;
 }

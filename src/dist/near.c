@@ -183,14 +183,7 @@ static int set_of(dpl__dist *d, const fetched *f, uint32_t g, own_set *own,
         *n = own->n;
         return DPL_OK;
     }
-    size_t lo = 0, hi = f->n; /* f->docs is sorted */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (f->docs[mid] < g)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = dpl__u32_position(f->docs, f->n, g);
     *set = (const uint32_t *)(const void *)(f->data.data + f->offs[lo]);
     *n = f->counts[lo];
     return DPL_OK;

@@ -40,14 +40,7 @@ static int serve_info(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
 
 static info info_of(const infos *in, uint32_t g)
 {
-    size_t lo = 0, hi = in->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (in->docs[mid] < g)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = dpl__u32_position(in->docs, in->n, g);
     const char *p = in->data.data + in->offs[lo];
     info i;
     memcpy(&i.hash, p, sizeof i.hash);

@@ -19,10 +19,35 @@ typedef struct verdict {
     uint32_t g, first;
 } verdict;
 
-/* Sends each record to the owner of its hash; returns, for this process's documents
- * that are not the first with their hash, (document, first document) in *out. */
-static void settle(dpl__dist *d, hashed *recs, size_t n, dpl__buf *out, size_t *n_out)
+static dpl_hash128 id_hash(const dpl_job *job, const doc *dd)
 {
+    XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
+    return (dpl_hash128){h.low64, h.high64};
+}
+
+static dpl_hash128 text_hash(const dpl_job *job, const doc *dd)
+{
+    (void)job;
+    return dd->hash;
+}
+
+/* Sends every usable document of this process, by hash_of(), to the owner of the hash;
+ * returns, for this process's documents that are not the first with their hash,
+ * (document, first document) in *out. */
+static void settle(dpl__dist *d, dpl_hash128 (*hash_of)(const dpl_job *, const doc *),
+                   dpl__buf *out, size_t *n_out)
+{
+    hashed *recs = malloc(((size_t)d->n + 1) * sizeof *recs);
+    if (!recs)
+        dpl__dist_abort(d, "out of memory");
+    size_t n = 0;
+    for (uint32_t l = 0; l < d->n; l++) {
+        const doc *dd = &d->job->docs[l];
+        if (dd->status == DPL__STATUS_ERROR)
+            continue;
+        dpl_hash128 h = hash_of(d->job, dd);
+        recs[n++] = (hashed){h.lo, h.hi, d->base + l};
+    }
     uint32_t *dest = malloc((n + 1) * sizeof *dest);
     if (!dest)
         dpl__dist_abort(d, "out of memory");
@@ -31,6 +56,7 @@ static void settle(dpl__dist *d, hashed *recs, size_t n, dpl__buf *out, size_t *
     dpl__buf got = {0};
     size_t n_got;
     dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
+    free(recs);
     /* They arrive in document order (by sending rank, each rank's in its order), so the
      * first seen is the smallest, as in one process's first-seen table. */
     const hashed *h = (const hashed *)(const void *)got.data;
@@ -89,21 +115,9 @@ static int by_doc(const void *pa, const void *pb)
 static int resolve_ids(dpl__dist *d)
 {
     dpl_job *job = d->job;
-    hashed *recs = malloc((d->n + 1) * sizeof *recs);
-    if (!recs)
-        dpl__dist_abort(d, "out of memory");
-    size_t n = 0;
-    for (uint32_t l = 0; l < d->n; l++) {
-        const doc *dd = &job->docs[l];
-        if (dd->status == DPL__STATUS_ERROR)
-            continue;
-        XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
-        recs[n++] = (hashed){h.low64, h.high64, d->base + l};
-    }
     dpl__buf got = {0};
     size_t n_dup;
-    settle(d, recs, n, &got, &n_dup);
-    free(recs);
+    settle(d, id_hash, &got, &n_dup);
     verdict *dups = (verdict *)(void *)got.data;
     qsort(dups, n_dup, sizeof *dups, by_doc); /* messages in document order */
     uint32_t *owners = malloc((n_dup + 1) * sizeof *owners);
@@ -133,20 +147,11 @@ static int resolve_ids(dpl__dist *d)
 static int resolve_exact(dpl__dist *d)
 {
     dpl_job *job = d->job;
-    hashed *recs = malloc((d->n + 1) * sizeof *recs);
-    if (!recs)
-        dpl__dist_abort(d, "out of memory");
-    size_t n = 0;
-    for (uint32_t l = 0; l < d->n; l++) {
+    for (uint32_t l = 0; l < d->n; l++)
         d->exact_first[l] = d->base + l;
-        const doc *dd = &job->docs[l];
-        if (dd->status != DPL__STATUS_ERROR)
-            recs[n++] = (hashed){dd->hash.lo, dd->hash.hi, d->base + l};
-    }
     dpl__buf got = {0};
     size_t n_copies;
-    settle(d, recs, n, &got, &n_copies);
-    free(recs);
+    settle(d, text_hash, &got, &n_copies);
     const verdict *v = (const verdict *)(const void *)got.data;
     int rc = DPL_OK;
     for (size_t i = 0; i < n_copies && rc == DPL_OK; i++) {
