@@ -7,8 +7,8 @@
  * --files JSONL files under DIR (default $TMPDIR/doppel-bench-mpi; kept and reused while
  * its size and seed match, so that runs with different N read the same files): 8% of
  * the documents are near copies (1% of the words replaced) and 4% exact copies of an
- * earlier document drawn from a reservoir of 4,096 that spans the corpus, so that most
- * copies lie in another file, as in a crawl. Then every process runs the dedupe job (dpl_job_run_mpi)
+ * earlier document drawn from a reservoir of 4,096 (reservoir sampling: a uniform sample
+ * of all earlier documents), so that most copies lie in another file, as in a crawl. Then every process runs the dedupe job (dpl_job_run_mpi)
  * with a manifest and a pairs output, and rank 0 prints:
  *
  *   - seconds end to end and per stage (read and sketch, exchange, write), MB/s, docs/s
@@ -82,7 +82,7 @@ static int make_corpus(const args *a)
 {
     char stamp[600], want[128], have[128] = "";
     snprintf(stamp, sizeof stamp, "%s/STAMP", a->dir);
-    snprintf(want, sizeof want, "mb=%zu files=%zu seed=%d doc=%d reservoir=4096\n", a->mb,
+    snprintf(want, sizeof want, "mb=%zu files=%zu seed=%d doc=%d reservoir=4096,uniform\n", a->mb,
              a->files, SEED, DOC_BYTES);
     FILE *s = fopen(stamp, "r");
     if (s) {
@@ -96,7 +96,7 @@ static int make_corpus(const args *a)
     static textgen gen;
     textgen_init(&gen, SEED);
     size_t target = a->mb * 1000000, written = 0, per_file = target / a->files + 1;
-    size_t ring_n = 4096, docs = 0;
+    size_t ring_n = 4096, docs = 0, originals = 0;
     char **ring = calloc(ring_n, sizeof *ring); /* a reservoir: sources of copies */
     size_t *ring_len = calloc(ring_n, sizeof *ring_len);
     char *buf = malloc(DOC_BYTES * 4 + 64), *copy = malloc(DOC_BYTES * 8 + 64);
@@ -113,7 +113,7 @@ static int make_corpus(const args *a)
             size_t len;
             const char *text = buf;
             size_t src = textgen_rand(&gen) % ring_n;
-            if (r < 8 && ring[src]) {
+            if (r < 8 && ring[src]) { /* a near copy */
                 len = near_copy(&gen, ring[src], ring_len[src], copy);
                 text = copy;
             } else if (r < 12 && ring[src]) {
@@ -121,10 +121,15 @@ static int make_corpus(const args *a)
                 text = ring[src];
             } else {
                 len = textgen_prose(&gen, buf, DOC_BYTES / 2 + textgen_rand(&gen) % DOC_BYTES);
-                size_t slot = textgen_rand(&gen) % ring_n; /* any, so old ones stay too */
-                free(ring[slot]);
-                ring[slot] = strndup(buf, len);
-                ring_len[slot] = len;
+                /* reservoir sampling: a uniform sample of all the originals so far */
+                size_t slot = originals < ring_n ? originals
+                                                 : (size_t)(textgen_rand(&gen) % (originals + 1));
+                originals++;
+                if (slot < ring_n) {
+                    free(ring[slot]);
+                    ring[slot] = strndup(buf, len);
+                    ring_len[slot] = len;
+                }
             }
             fprintf(f, "{\"id\":\"d%zu\",\"text\":\"", docs);
             textgen_json_string(f, text, len);

@@ -40,5 +40,18 @@ rm -rf "$out/archive.idx"
   corpora/mixed.jsonl
 grep '"archived":true' "$out/against.jsonl" || true
 echo
+if [ -x build/doppel-mpi ]; then
+  echo "The first dedupe again over MPI (doppel-mpi, 2 processes; on a cluster, many machines):"
+  root=()
+  [ "$(id -u)" -ne 0 ] || root=(--allow-run-as-root)
+  OMPI_MCA_btl=self,vader mpirun "${root[@]}" --oversubscribe -np 2 ./build/doppel-mpi dedupe \
+    --manifest "$out/mpi-manifest.jsonl" --pairs "$out/mpi-pairs.jsonl" \
+    --output "$out/mpi-corpus" corpora/news corpora/mixed.jsonl
+  cmp -s "$out/manifest.jsonl" "$out/mpi-manifest.jsonl" &&
+    cmp -s "$out/pairs.jsonl" "$out/mpi-pairs.jsonl" &&
+    diff -r -q "$out/corpus" "$out/mpi-corpus" >/dev/null &&
+    echo "manifest, pairs and corpus: identical to doppel dedupe's"
+  echo
+fi
 echo "One pair side by side (doppel align):"
 ./build/doppel align 'corpora/xling/xling.jsonl#flood/deu-orig' 'corpora/xling/xling.jsonl#flood/eng-tr'
