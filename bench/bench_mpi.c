@@ -8,17 +8,20 @@
  * its size and seed match, so that runs with different N read the same files): 8% of
  * the documents are near copies (1% of the words replaced) and 4% exact copies of an
  * earlier document drawn from a reservoir of 4,096 (reservoir sampling: a uniform sample
- * of all earlier documents), so that most copies lie in another file, as in a crawl. Then every process runs the dedupe job (dpl_job_run_mpi)
- * with a manifest and a pairs output, and rank 0 prints:
+ * of all earlier documents), so that most copies lie in another file, as in a crawl.
+ * Then every process runs the dedupe job (dpl_job_run_mpi) with a manifest and a pairs
+ * output, and rank 0 prints:
  *
  *   - seconds end to end and per stage (read and sketch, exchange, write), MB/s, docs/s
- *   - bytes routed per document (what one would cross the network at many processes) and
- *     bytes that did cross between processes here; bytes of outputs sent to rank 0
+ *   - bytes routed per document, in all and by stage (what would cross the network at
+ *     many processes), and those that did cross between processes here; bytes of
+ *     outputs sent to rank 0
  *   - peak RSS of the largest process
  *   - the XXH64 of the manifest and of the pairs: equal across N when outputs are
  *
- * --repeat R runs the job R times and reports the fastest (default 3). --check also runs dpl_job_run() (one process) on rank 0 afterwards and compares the
- * outputs byte for byte. */
+ * --repeat R runs the job R times and reports the fastest (default 3). --check also runs
+ * dpl_job_run() (one process) on rank 0 afterwards and compares the outputs byte for
+ * byte. */
 #define _GNU_SOURCE
 #include "doppel_mpi.h"
 #include "textgen.h"

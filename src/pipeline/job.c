@@ -29,7 +29,6 @@
 #include <xxhash.h>
 
 const char *const dpl__kind_names[] = {"", "exact", "near", "xling"};
-#define kind_names dpl__kind_names
 
 void dpl_options_init(dpl_options *o)
 {
@@ -303,9 +302,14 @@ static int intern_file(dpl_job *job, const char *path, uint32_t *index)
     return DPL_OK;
 }
 
-const char *dpl__job_file_path(const dpl_job *job, uint32_t file)
+static const char *file_path(const dpl_job *job, uint32_t file)
 {
     return job->files.data + job->file_offs[file];
+}
+
+const char *dpl__job_file_path(const dpl_job *job, uint32_t file)
+{
+    return file_path(job, file);
 }
 
 static int add_to_batch(dpl_job *job, batch_slot *b, const dpl__raw *raw)
@@ -410,9 +414,14 @@ static int add_message(dpl_job *job, uint32_t d, const char *s, size_t n)
     return dpl__buf_append(&job->msg_text, s, n);
 }
 
-const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
+static const char *doc_id(const dpl_job *job, const doc *d)
 {
     return job->ids.data + d->id_off;
+}
+
+const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
+{
+    return doc_id(job, d);
 }
 
 /* Claims the id of document d; *owner is the earlier document that has it, or d. Ids
@@ -420,7 +429,7 @@ const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
 static int claim_id(dpl_job *job, uint32_t d, uint32_t *owner)
 {
     const doc *dd = &job->docs[d];
-    XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
+    XXH128_hash_t h = XXH3_128bits(doc_id(job, dd), dd->id_len);
     return dpl__first_insert(&job->ids_seen, (dpl_hash128){h.low64, h.high64}, d, owner);
 }
 
@@ -429,7 +438,7 @@ static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
     const doc *o = &job->docs[owner];
     dpl__buf msg = {0};
     int rc = dpl__buf_printf(&msg, "duplicate id \"%.*s\": already used by the record at %s",
-                             (int)o->id_len, dpl__job_doc_id(job, o), dpl__job_file_path(job, o->file));
+                             (int)o->id_len, doc_id(job, o), file_path(job, o->file));
     if (rc == DPL_OK && o->line)
         rc = dpl__buf_printf(&msg, ":%llu", (unsigned long long)o->line);
     if (rc == DPL_OK)
@@ -664,8 +673,8 @@ static int write_pair(dpl_job *job, FILE *f, uint32_t a, uint32_t b, enum kind k
 {
     const doc *da = &job->docs[a], *db = &job->docs[b];
     job->sum.pairs++;
-    return dpl__write_pair_line(f, dpl__job_doc_id(job, da), da->id_len, dpl__job_doc_id(job, db), db->id_len,
-                                kind_names[kind], score, 0);
+    return dpl__write_pair_line(f, doc_id(job, da), da->id_len, doc_id(job, db), db->id_len,
+                                dpl__kind_names[kind], score, 0);
 }
 
 /* Each document that matched the `against` index, with its match there. */
@@ -676,9 +685,9 @@ static int write_archived_pairs(dpl_job *job, FILE *f)
         const doc *dd = &job->docs[a->doc];
         job->sum.pairs++;
         DPL_TRY(dpl__write_pair_line(f, job->arch_ids.data + a->id_off, a->id_len,
-                                     dpl__job_doc_id(job, dd), dd->id_len,
-                                     kind_names[a->kind == DPL_MATCH_EXACT ? KIND_EXACT
-                                                                           : KIND_NEAR],
+                                     doc_id(job, dd), dd->id_len,
+                                     dpl__kind_names[a->kind == DPL_MATCH_EXACT
+                                                         ? KIND_EXACT : KIND_NEAR],
                                      a->score, 1));
     }
     return DPL_OK;
@@ -701,7 +710,7 @@ static int write_pairs(dpl_job *job, FILE *f)
         const xling_pair *p = &job->xpairs[i];
         const doc *da = &job->docs[p->a], *db = &job->docs[p->b];
         dpl__xling_pair_line line = {
-            .a = dpl__job_doc_id(job, da), .a_len = da->id_len, .b = dpl__job_doc_id(job, db),
+            .a = doc_id(job, da), .a_len = da->id_len, .b = doc_id(job, db),
             .b_len = db->id_len, .score = p->score, .lang_a = job->xdocs[p->a].lang,
             .lang_b = job->xdocs[p->b].lang, .coverage_a = p->coverage_a,
             .coverage_b = p->coverage_b,
@@ -731,11 +740,11 @@ static int write_manifest(dpl_job *job, FILE *manifest)
         const arch_match *arch = dd->archived ? dpl__against_of(job, dd->rep) : NULL;
         int dup = dd->status == DPL__STATUS_DUPLICATE;
         dpl__manifest_line line = {
-            .id = dpl__job_doc_id(job, dd), .id_len = dd->id_len,
-            .source = dpl__job_file_path(job, dd->file), .line = dd->line,
+            .id = doc_id(job, dd), .id_len = dd->id_len,
+            .source = file_path(job, dd->file), .line = dd->line,
             .status = (enum dpl__status)dd->status,
-            .kind = dup ? kind_names[kind_of(job, dd)] : NULL,
-            .rep = arch ? job->arch_ids.data + arch->id_off : dpl__job_doc_id(job, rep),
+            .kind = dup ? dpl__kind_names[kind_of(job, dd)] : NULL,
+            .rep = arch ? job->arch_ids.data + arch->id_off : doc_id(job, rep),
             .rep_len = arch ? arch->id_len : rep->id_len,
             .archived = arch != NULL,
             .score = dup ? score_of(job, dd) : 0,
