@@ -43,8 +43,10 @@ typedef struct dpl_mpi_stats {
 /** Run `job` with every process of `comm`; a collective call. Each process must have
  *  added the same inputs and outputs and made the job with the same options; the inputs
  *  must be readable by every process (a shared file system, or copies at the same
- *  paths), and with a folder corpus output the folder too. Standard input, --xling and
- *  --against are not supported (DPL_EINVAL with a message). On failure every process
+ *  paths), and with a folder corpus output the folder too; with `against`, every
+ *  process opens the index, read-only (a copy on each machine: LMDB is not for network
+ *  file systems). Standard input and --xling are not supported (DPL_EINVAL with a
+ *  message). On failure every process
  *  returns the same code, and dpl_job_errmsg() gives the failing process's message on
  *  each. `summary` and `stats` (either may be NULL) are the whole run's, on every
  *  process. Thread safety: as dpl_job_run(); MPI must be initialized, and the calling

@@ -15,34 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int serve_u32(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
-{
-    (void)d;
-    return dpl__buf_append(out, (const uint32_t *)user + l, sizeof(uint32_t));
-}
-
-/* Looks up values fetched for a sorted, deduplicated list of documents. */
-static uint32_t lookup(const uint32_t *docs, size_t n, const dpl__buf *vals, uint32_t g)
-{
-    size_t lo = dpl__u32_position(docs, n, g);
-    uint32_t v;
-    memcpy(&v, vals->data + lo * sizeof v, sizeof v);
-    return v;
-}
-
-/* Values of `table` (one per local document) for each of want[0..n), via their owners;
- * want is sorted and deduplicated first. */
-static void fetch_u32(dpl__dist *d, uint32_t *table, uint32_t *want, size_t *n,
-                      dpl__buf *vals)
-{
-    *n = dpl__u32_sort_unique(want, *n);
-    uint64_t *offs = malloc((*n + 1) * sizeof *offs);
-    if (!offs)
-        dpl__dist_abort(d, "out of memory");
-    dpl__dist_fetch(d, want, *n, serve_u32, table, vals, offs);
-    free(offs);
-}
-
 static void jump(dpl__dist *d, uint32_t *parent)
 {
     uint32_t *want = malloc(((size_t)d->n + 1) * sizeof *want);
@@ -54,12 +26,12 @@ static void jump(dpl__dist *d, uint32_t *parent)
             if (parent[l] != d->base + l)
                 want[n++] = parent[l];
         dpl__buf vals = {0};
-        fetch_u32(d, parent, want, &n, &vals);
+        dpl__dist_fetch_u32(d, parent, want, &n, &vals);
         uint64_t changed = 0;
         for (uint32_t l = 0; l < d->n; l++) {
             if (parent[l] == d->base + l)
                 continue;
-            uint32_t grand = lookup(want, n, &vals, parent[l]);
+            uint32_t grand = dpl__dist_u32_at(want, n, &vals, parent[l]);
             changed += grand != parent[l];
             parent[l] = grand;
         }
@@ -89,10 +61,10 @@ static uint64_t hook_round(dpl__dist *d, uint32_t *parent)
         want[n++] = (uint32_t)e->items[i];
     }
     dpl__buf roots = {0};
-    fetch_u32(d, parent, want, &n, &roots);
+    dpl__dist_fetch_u32(d, parent, want, &n, &roots);
     for (size_t i = 0; i < e->n; i++) {
-        uint32_t ra = lookup(want, n, &roots, (uint32_t)(e->items[i] >> 32));
-        uint32_t rb = lookup(want, n, &roots, (uint32_t)e->items[i]);
+        uint32_t ra = dpl__dist_u32_at(want, n, &roots, (uint32_t)(e->items[i] >> 32));
+        uint32_t rb = dpl__dist_u32_at(want, n, &roots, (uint32_t)e->items[i]);
         if (ra == rb)
             continue;
         uint32_t lo = ra < rb ? ra : rb, hi = ra < rb ? rb : ra;
@@ -167,9 +139,10 @@ static void keep_longest(dpl__dist *d, const uint32_t *root)
         if (root[l] != d->base + l)
             want[nw++] = root[l];
     dpl__buf vals = {0};
-    fetch_u32(d, best, want, &nw, &vals);
+    dpl__dist_fetch_u32(d, best, want, &nw, &vals);
     for (uint32_t l = 0; l < d->n; l++)
-        d->rep[l] = root[l] == d->base + l ? best[l] : lookup(want, nw, &vals, root[l]);
+        d->rep[l] = root[l] == d->base + l ? best[l]
+                                           : dpl__dist_u32_at(want, nw, &vals, root[l]);
     dpl__buf_free(&vals);
     free(best);
     free(c);
@@ -195,7 +168,7 @@ int dpl__dist_components(dpl__dist *d)
         keep_longest(d, parent);
     else
         memcpy(d->rep, parent, (size_t)d->n * sizeof *parent);
-    free(parent);
+    d->root = parent; /* for dist/against.c */
     for (uint32_t l = 0; l < d->n; l++) {
         doc *dd = &d->job->docs[l];
         if (dd->status != DPL__STATUS_ERROR)

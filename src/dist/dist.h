@@ -25,6 +25,7 @@ typedef struct dpl__dist {
     size_t n_dupid, dupid_cap;
     dpl__buf dupid_text;
     /* components.c */
+    uint32_t *root;          /* global: the cluster's smallest document */
     uint32_t *rep;           /* global: the cluster's kept document */
     dpl_mpi_stats stats;
     int failed;              /* a local failure inside a collective stage (sticky) */
@@ -46,6 +47,11 @@ void dpl__dist_route(dpl__dist *d, const void *recs, size_t n, size_t rec_size,
 typedef int (*dpl__dist_serve)(dpl__dist *d, void *user, uint32_t local, dpl__buf *out);
 void dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_serve serve,
                     void *user, dpl__buf *data, uint64_t *offs);
+/* The entries of `table` (one per document of its owner) for want[0..*n), which is
+ * sorted and deduplicated first (*n shrinks); dpl__dist_u32_at() looks one up. */
+void dpl__dist_fetch_u32(dpl__dist *d, uint32_t *table, uint32_t *want, size_t *n,
+                         dpl__buf *vals);
+uint32_t dpl__dist_u32_at(const uint32_t *want, size_t n, const dpl__buf *vals, uint32_t g);
 uint64_t dpl__dist_sum(dpl__dist *d, uint64_t v);
 uint64_t dpl__dist_max(dpl__dist *d, uint64_t v);
 /* Stop the whole run (MPI_Abort) after a message: for failures inside a collective
@@ -72,6 +78,12 @@ int dpl__dist_near(dpl__dist *d);
  * labelled by its smallest document, as the union-find of one process labels it), then
  * each document's representative by --keep. */
 int dpl__dist_components(dpl__dist *d);
+
+/* against.c: --against. After resolve, matches of documents that turned out to be
+ * errors are dropped; after components, a cluster with a matched member becomes a
+ * duplicate of the archive, as in one process (pipeline/against.c). */
+void dpl__dist_against_prune(dpl__dist *d);
+int dpl__dist_against_clusters(dpl__dist *d);
 
 /* output.c: manifest, pairs and corpus, each process's part streamed to rank 0 in rank
  * order. */

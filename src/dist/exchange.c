@@ -260,3 +260,27 @@ void dpl__dist_fetch(dpl__dist *d, const uint32_t *want, size_t n, dpl__dist_ser
     dpl__buf_free(&lens);
     dpl__buf_free(&back);
 }
+
+static int serve_u32(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
+{
+    (void)d;
+    return dpl__buf_append(out, (const uint32_t *)user + l, sizeof(uint32_t));
+}
+
+void dpl__dist_fetch_u32(dpl__dist *d, uint32_t *table, uint32_t *want, size_t *n,
+                         dpl__buf *vals)
+{
+    *n = dpl__u32_sort_unique(want, *n);
+    uint64_t *offs = malloc((*n + 1) * sizeof *offs);
+    if (!offs)
+        dpl__dist_abort(d, "out of memory");
+    dpl__dist_fetch(d, want, *n, serve_u32, table, vals, offs);
+    free(offs);
+}
+
+uint32_t dpl__dist_u32_at(const uint32_t *want, size_t n, const dpl__buf *vals, uint32_t g)
+{
+    uint32_t v;
+    memcpy(&v, vals->data + dpl__u32_position(want, n, g) * sizeof v, sizeof v);
+    return v;
+}

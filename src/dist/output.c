@@ -116,25 +116,31 @@ static int render_manifest(render_ctx *c, FILE *f)
         if (msg && !msg_copy)
             return DPL_ENOMEM;
         int dup = dd->status == DPL__STATUS_DUPLICATE;
-        info rep = {0};
-        if (dup)
-            rep = info_of(c->in, d->rep[l]);
-        int exact = dup && rep.hash.lo == dd->hash.lo && rep.hash.hi == dd->hash.hi;
-        double score = 0;
-        if (dup && exact)
-            score = 1.0;
-        else if (dup)
-            score = d->exact_first[l] == d->base + l
-                        ? dd->near_score
-                        : info_of(c->in, d->exact_first[l]).near_score;
         size_t own_len;
         const char *own = id_of(job, l, &own_len);
+        info rep = {.id = own, .id_len = own_len};
+        int exact = 0;
+        double score = 0;
+        const arch_match *arch = dd->archived ? dpl__against_of(job, l) : NULL;
+        if (arch) { /* a duplicate of its own match in the archive */
+            rep.id = job->arch_ids.data + arch->id_off;
+            rep.id_len = arch->id_len;
+            exact = arch->kind == DPL_MATCH_EXACT;
+            score = arch->score;
+        } else if (dup) {
+            rep = info_of(c->in, d->rep[l]);
+            exact = rep.hash.lo == dd->hash.lo && rep.hash.hi == dd->hash.hi;
+            score = exact ? 1.0
+                    : d->exact_first[l] == d->base + l
+                        ? dd->near_score
+                        : info_of(c->in, d->exact_first[l]).near_score;
+        }
         dpl__manifest_line line = {
             .id = own, .id_len = own_len,
             .source = dpl__job_file_path(job, dd->file), .line = dd->line,
             .status = (enum dpl__status)dd->status,
             .kind = dup ? dpl__kind_names[exact ? KIND_EXACT : KIND_NEAR] : NULL,
-            .rep = dup ? rep.id : own, .rep_len = dup ? rep.id_len : own_len,
+            .rep = rep.id, .rep_len = rep.id_len, .archived = arch != NULL,
             .score = score,
             .error = dd->status == DPL__STATUS_ERROR ? msg_copy : NULL,
             .warning = dd->status != DPL__STATUS_ERROR ? msg_copy : NULL,
@@ -175,6 +181,23 @@ static int render_near_pairs(render_ctx *c, FILE *f)
         job->sum.pairs++;
         DPL_TRY(dpl__write_pair_line(f, a, a_len, b.id, b.id_len, dpl__kind_names[KIND_NEAR],
                                      p->score, 0));
+    }
+    return DPL_OK;
+}
+
+/* Each document that matched the `against` index, with its match there. */
+static int render_archived_pairs(render_ctx *c, FILE *f)
+{
+    dpl_job *job = c->d->job;
+    for (size_t i = 0; i < job->n_arch && !job->stop; i++) {
+        const arch_match *a = &job->arch[i];
+        size_t len;
+        const char *id = id_of(job, a->doc, &len);
+        job->sum.pairs++;
+        DPL_TRY(dpl__write_pair_line(f, job->arch_ids.data + a->id_off, a->id_len, id, len,
+                                     dpl__kind_names[a->kind == DPL_MATCH_EXACT ? KIND_EXACT
+                                                                                : KIND_NEAR],
+                                     a->score, 1));
     }
     return DPL_OK;
 }
@@ -313,12 +336,15 @@ static void count_statuses(dpl__dist *d, const infos *in)
         } else if (dd->status == DPL__STATUS_KEPT) {
             s->kept++;
         } else {
-            dpl_hash128 rep = info_of(in, d->rep[l]).hash;
-            int exact = rep.lo == dd->hash.lo && rep.hi == dd->hash.hi;
+            const arch_match *arch = dd->archived ? dpl__against_of(d->job, l) : NULL;
+            dpl_hash128 rep = arch ? dd->hash : info_of(in, d->rep[l]).hash;
+            int exact = arch ? arch->kind == DPL_MATCH_EXACT
+                             : rep.lo == dd->hash.lo && rep.hi == dd->hash.hi;
             s->duplicates++;
             s->exact += exact;
             s->near += !exact;
         }
+        s->archived += dd->archived;
     }
     s->records = d->n;
 }
@@ -337,6 +363,8 @@ int dpl__dist_write(dpl__dist *d)
         rc = gather(d, &c, render_exact_pairs, DPL_OUTPUT_PAIRS);
     if (rc == DPL_OK && job->outputs[DPL_OUTPUT_PAIRS])
         rc = gather(d, &c, render_near_pairs, DPL_OUTPUT_PAIRS);
+    if (rc == DPL_OK && job->outputs[DPL_OUTPUT_PAIRS] && job->opts.against)
+        rc = gather(d, &c, render_archived_pairs, DPL_OUTPUT_PAIRS);
     infos_free(&in);
     if (rc == DPL_OK)
         rc = write_corpus(d, &c);

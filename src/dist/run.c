@@ -7,7 +7,8 @@
  *   resolve    duplicate ids, then exact copies, by the owners of their hashes
  *   near       band keys to the owners of their buckets, candidates verified where their
  *              first document lives (dist/near.c)
- *   clusters   distributed hooking and pointer jumping, then --keep (dist/components.c)
+ *   clusters   distributed hooking and pointer jumping, then --keep (dist/components.c),
+ *              and with --against the clusters of archived documents (dist/against.c)
  *   write      rank 0 writes each output, the parts in rank order (dist/output.c)
  *
  * After every stage the processes agree on success, so that a failure anywhere stops all
@@ -45,8 +46,6 @@ static int check_supported(dpl_job *job)
             return refuse(job, "standard input as an INPUT");
     if (job->opts.xling)
         return refuse(job, "--xling");
-    if (job->opts.against)
-        return refuse(job, "--against");
     return DPL_OK;
 }
 
@@ -86,7 +85,7 @@ static void sum_summary(dpl__dist *d, double start)
     dpl_summary *s = &d->job->sum;
     uint64_t *const counts[] = {&s->records, &s->kept, &s->duplicates, &s->exact, &s->near,
                                 &s->candidates, &s->errors, &s->warnings, &s->bytes,
-                                &s->pairs};
+                                &s->pairs, &s->archived};
     sum_counters(d, counts, (int)(sizeof counts / sizeof *counts));
     s->inputs = d->job->n_inputs;
     double secs = now() - start;
@@ -130,12 +129,16 @@ static int run_stages(dpl__dist *d)
     uint64_t before = d->stats.bytes_routed;
     if (rc == DPL_OK)
         rc = dpl__dist_resolve(d);
+    if (rc == DPL_OK)
+        dpl__dist_against_prune(d);
     d->stats.routed_ids = d->stats.bytes_routed - before;
     if (rc == DPL_OK)
         rc = dpl__dist_near(d);
     before = d->stats.bytes_routed;
     if (rc == DPL_OK)
         rc = dpl__dist_components(d);
+    if (rc == DPL_OK)
+        rc = dpl__dist_against_clusters(d);
     d->stats.routed_clusters = d->stats.bytes_routed - before;
     double t2 = now();
     d->stats.seconds_exchange = max_over(d, t2 - t1);
@@ -159,6 +162,7 @@ static void dist_free(dpl__dist *d)
     free(d->dupid);
     dpl__buf_free(&d->dupid_text);
     free(d->rep);
+    free(d->root);
 }
 
 int dpl_job_run_mpi(dpl_job *job, MPI_Comm comm, dpl_summary *summary, dpl_mpi_stats *stats)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # doppel-mpi gives the outputs of doppel dedupe, byte for byte, for 1, 2 and 4 processes
 # on one machine (mpirun --oversubscribe): manifest, pairs and the deduplicated corpus,
-# under each option that changes how pairs or clusters are found, on a generated corpus
-# whose copies, near copies and duplicate ids lie in different files, so in different
-# processes. Also: what a distributed run refuses, and failures, exit the same way.
+# under each option that changes how pairs or clusters are found (--against included), on
+# a generated corpus whose copies, near copies and duplicate ids lie in different files,
+# so in different processes. Also: what a distributed run refuses, and failures, exit the same way.
 #
 # usage: identical.sh DOPPEL DOPPEL_MPI MPIEXEC GEN_CORPUS.py [PYTHON3]
 set -u
@@ -25,6 +25,9 @@ check() { checks=$((checks + 1)); }
 
 "$python" "$gen" "$work/corpus" 7 || { echo "cannot generate the corpus"; exit 1; }
 c=$work/corpus
+# an archive for --against: the text files and one JSONL part, whose copies are elsewhere
+"$doppel" index add -q "$work/archive.idx" "$c/texts" "$c/jsonl/part-03.jsonl" >/dev/null ||
+  { echo "cannot build the index for --against"; exit 1; }
 
 # name | options | inputs | corpus output (file or folder name, or -)
 configs=(
@@ -36,6 +39,8 @@ configs=(
   "exact|--exact-only --hidden|$c/jsonl $c/texts|outdir"
   "chars|--shingle chars --ngram 4 --bands 16 --rows 4 --no-casefold|$c/jsonl|-"
   "onefile|--threshold 0.5|$c/jsonl/part-04.jsonl|out.jsonl"
+  "against|--against $work/archive.idx --threshold 0.7|$c/jsonl|out.jsonl"
+  "against-longest|--against $work/archive.idx --keep longest|$c/jsonl $c/texts|outdir"
 )
 
 run_case() { # dir, then the command
@@ -87,6 +92,11 @@ m=$work/folders/single/manifest.jsonl
 for want in '"kind":"exact"' '"kind":"near"' 'duplicate id' '"status":"error"' '"warning"'; do
   check
   grep -q "$want" "$m" || fail "the generated corpus has no $want in its manifest"
+done
+m=$work/against/single/manifest.jsonl
+for want in '"kind":"exact"[^}]*"archived":true' '"kind":"near"[^}]*"archived":true'; do
+  check
+  grep -qE "$want" "$m" || fail "the generated corpus has no archived duplicate ($want) with --against"
 done
 
 # Refused or failing runs: same exit code as doppel where it applies, one message.
