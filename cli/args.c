@@ -107,14 +107,20 @@ static const char usage_text_more[] =
     "Exit status: 0 completed, 1 completed with record errors under --strict,\n"
     "2 usage or fatal error, 130 interrupted.\n";
 
+int cli_silent;
+
 void print_usage(void)
 {
+    if (cli_silent)
+        return;
     fputs(usage_text, stdout);
     fputs(usage_text_more, stdout);
 }
 
 int usage_error(const char *fmt, const char *arg)
 {
+    if (cli_silent)
+        return EXIT_USAGE;
     fputs("doppel: ", stderr);
     fprintf(stderr, fmt, arg);
     fputs("\nTry 'doppel --help'.\n", stderr);

@@ -38,10 +38,15 @@ typedef struct dedupe_runner {
 int cmd_dedupe(int argc, char **argv, const dedupe_runner *runner);
 /* The dictionaries named by --dict, or the installed ones. NULL after a message. */
 dpl_dict *load_dicts(const cli *c);
-/* The usage text, to stdout. */
+/* The usage text, to stdout (unless cli_silent). */
 void print_usage(void);
 
-/* Prints "doppel: " fmt (with arg) and a hint to stderr; returns EXIT_USAGE. */
+/* Set in doppel-mpi's processes other than rank 0, which all parse the same command
+ * line and open the same index: one of them reports a usage error or a failure to
+ * start, not every one. */
+extern int cli_silent;
+/* Prints "doppel: " fmt (with arg) and a hint to stderr, unless cli_silent;
+ * returns EXIT_USAGE. */
 int usage_error(const char *fmt, const char *arg);
 /* The options into c (dpl_options_init first). Returns -1 to go on, or an exit code;
  * optind is left at the first operand. */

@@ -27,11 +27,12 @@ dpl_dict *load_dicts(const cli *c)
     int rc = dpl_dict_load(c->n_dicts ? c->dicts : NULL, c->n_dicts, c->dict_cache, &dict,
                            msg, sizeof msg);
     if (rc != DPL_OK) {
-        fprintf(stderr, "doppel: %s\n", msg);
+        if (!cli_silent)
+            fprintf(stderr, "doppel: %s\n", msg);
         return NULL;
     }
     const char *warnings = dpl_dict_warnings(dict);
-    if (*warnings && !c->quiet && !dpl_dict_cached(dict)) /* once, when first parsed */
+    if (*warnings && !c->quiet && !cli_silent && !dpl_dict_cached(dict)) /* when parsed */
         fprintf(stderr, "doppel: warning: %s", warnings);
     return dict;
 }

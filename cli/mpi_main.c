@@ -43,12 +43,13 @@ int main(int argc, char **argv)
     /* Only the main thread calls MPI; OpenMP workers never do. */
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    cli_silent = rank != 0;
     int code;
     if (argc < 2 || strcmp(argv[1], "dedupe") != 0) {
-        code = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-                   ? (rank == 0 ? (print_usage(), 0) : 0)
-                   : (rank == 0 ? usage_error("%s", "doppel-mpi runs one command: dedupe")
-                                : EXIT_USAGE);
+        int help = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
+        if (help)
+            print_usage();
+        code = help ? 0 : usage_error("%s", "doppel-mpi runs one command: dedupe");
     } else {
         mpi_run m;
         memset(&m, 0, sizeof m);

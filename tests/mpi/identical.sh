@@ -122,6 +122,12 @@ expect_exit 1 "--strict with bad records" "$mpiexec" --oversubscribe -np 2 "$dop
   dedupe --strict -m m.jsonl "$c/jsonl"
 expect_exit 2 "a command other than dedupe" "$mpiexec" --oversubscribe -np 2 "$doppel_mpi" \
   normalize x
+expect_exit 2 "a missing --against index" "$mpiexec" --oversubscribe -np 2 "$doppel_mpi" \
+  dedupe -q --against "$work/no-such.idx" -m m.jsonl "$c/jsonl"
+expect_exit 2 "no INPUT" "$mpiexec" --oversubscribe -np 4 "$doppel_mpi" dedupe -m m.jsonl
+check # one process reports a usage error, not all four
+n=$(grep -c "needs at least one INPUT" "$work/refuse/stderr")
+[ "$n" = 1 ] || fail "the usage error was printed $n times by 4 processes, not once"
 
 echo "$checks checks, $failures failures"
 [ "$failures" = 0 ]
