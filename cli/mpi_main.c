@@ -29,10 +29,16 @@ static void print_exchange(void *user)
     const mpi_run *m = user;
     const dpl_mpi_stats *s = &m->stats;
     double per_doc = m->records ? (double)s->bytes_exchanged / (double)m->records : 0;
+    fprintf(stderr, "doppel: %d process%s, %llu file%s", s->processes,
+            s->processes == 1 ? "" : "es", (unsigned long long)s->files,
+            s->files == 1 ? "" : "s");
+    if (s->pieces)
+        fprintf(stderr, " (the large JSONL ones cut into %llu pieces)",
+                (unsigned long long)s->pieces);
     fprintf(stderr,
-            "doppel: %d processes: %.1f MB exchanged (%.0f bytes a record), %.1f MB of "
+            ": %.1f MB exchanged (%.0f bytes a record), %.1f MB of "
             "outputs sent to process 0; read %.2f s, exchange %.2f s, write %.2f s\n",
-            s->processes, (double)s->bytes_exchanged / 1e6, per_doc,
+            (double)s->bytes_exchanged / 1e6, per_doc,
             (double)s->bytes_outputs / 1e6, s->seconds_read, s->seconds_exchange,
             s->seconds_write);
 }

@@ -22,6 +22,9 @@ extern "C" {
  *  process sends to itself are not counted. */
 typedef struct dpl_mpi_stats {
     int processes;
+    uint64_t files;           /**< files read, after walking the inputs */
+    uint64_t pieces;          /**< pieces the large JSONL files among them were cut into
+                                   (0: none was), each read by one process */
     uint64_t bytes_exchanged; /**< ids, fingerprints, band keys, candidates, shingle sets
                                    fetched for verification, cluster labels */
     uint64_t bytes_routed;    /**< the same, with what each process routed to itself: at

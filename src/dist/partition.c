@@ -2,25 +2,82 @@
  * the reader does) and sends the list of files to all; each process reads a contiguous
  * run of them, so that the processes' documents, concatenated in rank order, are the
  * documents of a single-process run in their order. The split weighs each file by its
- * size (plus one, so that many small files spread too). A file is never split: a corpus
- * needs at least as many files as processes to use them all. */
+ * size (plus one, so that many small files spread too).
+ *
+ * A large uncompressed JSONL file is cut into pieces (up to PIECES_PER_PROCESS per
+ * process, none under MIN_PIECE), each holding the lines that start in it, so that one
+ * huge file spreads too. Line numbers must be right from the start (they are in error
+ * messages and default ids), so each process first counts the newlines of its pieces and
+ * all learn every piece's first line number. Compressed files are never cut (a
+ * compressed stream cannot be entered in the middle), nor files when the corpus output
+ * is a folder (each input file becomes one output file, written by one process). */
 #include "dist/dist.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* One walked entry, serialized: input, error, size, then path, rel and message, each
- * NUL-terminated. */
-static int put_entry(dpl__buf *b, uint32_t input, const dpl__walk_entry *e)
+#define MIN_PIECE ((uint64_t)1 << 20)
+#define PIECES_PER_PROCESS 4
+
+/* One walked entry, serialized: input, error, size, start and end (a piece; end 0: the
+ * whole file), then path, rel and message, each NUL-terminated. */
+#define ENTRY_HEAD 32
+static int put_entry(dpl__buf *b, uint32_t input, const dpl__walk_entry *e, uint64_t start,
+                     uint64_t end)
 {
     int32_t error = e->error;
+    uint64_t size = end ? end - start : e->size;
     DPL_TRY(dpl__buf_append(b, &input, sizeof input));
     DPL_TRY(dpl__buf_append(b, &error, sizeof error));
-    DPL_TRY(dpl__buf_append(b, &e->size, sizeof e->size));
+    DPL_TRY(dpl__buf_append(b, &size, sizeof size));
+    DPL_TRY(dpl__buf_append(b, &start, sizeof start));
+    DPL_TRY(dpl__buf_append(b, &end, sizeof end));
     DPL_TRY(dpl__buf_append(b, e->path, strlen(e->path) + 1));
     DPL_TRY(dpl__buf_append(b, e->rel, strlen(e->rel) + 1));
     const char *msg = e->error_msg ? e->error_msg : "";
     return dpl__buf_append(b, msg, strlen(msg) + 1);
+}
+
+/* Whether the file is read as JSONL and is not compressed: then it can be entered at
+ * any byte. */
+static int splittable(const dpl__dist *d, const dpl__walk_entry *e)
+{
+    const dpl_job *job = d->job;
+    if (d->size == 1 || e->error != DPL_OK || e->size < 2 * MIN_PIECE ||
+        job->out[DPL_OUTPUT_CORPUS].is_dir || !dpl__path_is_jsonl(&job->opts.reader, e->path))
+        return 0;
+    int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    dpl__source *src = NULL;
+    if (fd < 0)
+        return 0;
+    int plain = dpl__source_open(fd, e->path, NULL, &src) == DPL_OK &&
+                dpl__source_compression(src) == DPL__PLAIN;
+    if (src)
+        dpl__source_close(src); /* closes fd */
+    else
+        close(fd);
+    return plain;
+}
+
+/* A file as one entry, or a large JSONL file as pieces of about equal size. */
+static int put_file(dpl__dist *d, dpl__buf *out, uint32_t input, const dpl__walk_entry *e)
+{
+    if (!splittable(d, e))
+        return put_entry(out, input, e, 0, 0);
+    uint64_t pieces = e->size / MIN_PIECE;
+    if (pieces > (uint64_t)d->size * PIECES_PER_PROCESS)
+        pieces = (uint64_t)d->size * PIECES_PER_PROCESS;
+    for (uint64_t k = 0; k < pieces; k++) {
+        /* k * size / pieces without overflow: sizes stay far below 2^64 / 2^16 */
+        uint64_t start = (uint64_t)((long double)e->size * k / pieces);
+        uint64_t end = k + 1 == pieces ? e->size
+                                       : (uint64_t)((long double)e->size * (k + 1) / pieces);
+        DPL_TRY(put_entry(out, input, e, start, end));
+    }
+    return DPL_OK;
 }
 
 static int walk_inputs(dpl__dist *d, dpl__buf *out)
@@ -36,7 +93,7 @@ static int walk_inputs(dpl__dist *d, dpl__buf *out)
         }
         dpl__walk_entry e;
         while ((rc = dpl__walk_next(w, &e)) == DPL_OK)
-            if ((rc = put_entry(out, (uint32_t)i, &e)) != DPL_OK)
+            if ((rc = put_file(d, out, (uint32_t)i, &e)) != DPL_OK)
                 break;
         dpl__walk_close(w);
         if (rc != DPL_EEOF)
@@ -63,7 +120,7 @@ static int parse_entries(dpl__dist *d, const dpl__buf *b)
 {
     size_t n = 0;
     for (size_t at = 0; at < b->len; n++) {
-        at += 16;
+        at += ENTRY_HEAD;
         for (int s = 0; s < 3; s++)
             at += strlen(b->data + at) + 1;
     }
@@ -77,8 +134,10 @@ static int parse_entries(dpl__dist *d, const dpl__buf *b)
         memcpy(&p->input, b->data + at, 4);
         memcpy(&error, b->data + at + 4, 4);
         memcpy(&p->e.size, b->data + at + 8, 8);
+        memcpy(&p->range.start, b->data + at + 16, 8);
+        memcpy(&p->range.end, b->data + at + 24, 8);
         p->e.error = error;
-        at += 16;
+        at += ENTRY_HEAD;
         p->e.path = b->data + at;
         at += strlen(b->data + at) + 1;
         p->e.rel = b->data + at;
@@ -113,6 +172,71 @@ static void my_share(dpl__dist *d)
     d->job->n_part = count;
 }
 
+/* The newlines of a piece's bytes [start - 1, end - 1): those before each of its lines. */
+static int count_newlines(dpl__dist *d, const dpl__part *p, uint64_t *count)
+{
+    int fd = open(p->e.path, O_RDONLY | O_CLOEXEC);
+    char *buf = malloc(MIN_PIECE);
+    int rc = fd >= 0 && buf ? DPL_OK : DPL_EIO;
+    uint64_t from = p->range.start ? p->range.start - 1 : 0, to = p->range.end - 1;
+    *count = 0;
+    for (uint64_t at = from; rc == DPL_OK && at < to;) {
+        size_t want = to - at < MIN_PIECE ? (size_t)(to - at) : (size_t)MIN_PIECE;
+        ssize_t got = pread(fd, buf, want, (off_t)at);
+        if (got <= 0) {
+            rc = DPL_EIO;
+            break;
+        }
+        for (const char *q = buf, *end = buf + got; (q = memchr(q, '\n', (size_t)(end - q)));
+             q++)
+            (*count)++;
+        at += (uint64_t)got;
+    }
+    if (rc != DPL_OK)
+        snprintf(d->job->errmsg, sizeof d->job->errmsg, "%s: cannot read it to count its "
+                 "lines: %s", p->e.path, buf ? strerror(errno) : "out of memory");
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Each piece's first line number, from the newlines of the pieces before it, which
+ * other processes may hold: every process counts its own, and a sum gathers them. */
+static int number_lines(dpl__dist *d)
+{
+    int any = 0;
+    for (size_t i = 0; i < d->n_files && !any; i++)
+        any = d->files[i].range.end != 0;
+    if (!any)
+        return DPL_OK;
+    uint64_t *counts = calloc(d->n_files + 1, sizeof *counts);
+    if (!counts)
+        dpl__dist_abort(d, "out of memory");
+    int rc = DPL_OK;
+    size_t first = (size_t)(d->job->part - d->files);
+    for (size_t i = first; i < first + d->job->n_part && rc == DPL_OK; i++)
+        if (d->files[i].range.end)
+            rc = count_newlines(d, &d->files[i], &counts[i]);
+    MPI_Allreduce(MPI_IN_PLACE, counts, (int)d->n_files, MPI_UINT64_T, MPI_SUM, d->comm);
+    for (size_t i = 0; i < d->n_files; i++) {
+        dpl__part *p = &d->files[i];
+        if (!p->range.end || p->range.start == 0)
+            continue;
+        /* the newlines of the pieces before it, back to the file's first (pieces of a
+         * file are consecutive), plus the one that ends the line before its first */
+        uint64_t base = 1;
+        for (size_t j = i; j-- > 0;) {
+            base += counts[j];
+            if (d->files[j].range.start == 0)
+                break;
+        }
+        p->range.line_base = base;
+    }
+    free(counts);
+    return rc;
+}
+
 int dpl__dist_partition(dpl__dist *d)
 {
     dpl__buf b = {0};
@@ -128,6 +252,11 @@ int dpl__dist_partition(dpl__dist *d)
         dpl__buf_free(&b);
         return rc;
     }
+    for (size_t i = 0; i < d->n_files; i++) {
+        const dpl__part *p = &d->files[i];
+        d->stats.pieces += p->range.end != 0;
+        d->stats.files += p->range.start == 0; /* a whole file, or the first piece of one */
+    }
     my_share(d);
-    return DPL_OK;
+    return number_lines(d);
 }

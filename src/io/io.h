@@ -16,6 +16,8 @@ typedef enum dpl__compression { DPL__PLAIN, DPL__GZIP, DPL__ZSTD } dpl__compress
 /* fd is taken over (closed by dpl__source_close) unless it is 0 (stdin). `tee`, when not
  * NULL, receives a copy of every raw (compressed) byte read. */
 int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out);
+/* A plain (uncompressed) file read from `offset` on: a piece of a split file. */
+int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__source **out);
 /* Reads up to `cap` decompressed bytes. *got == 0 with DPL_OK means end of input. Errors:
  * DPL_EIO, DPL_ETRUNCATED, DPL_ECORRUPT, with dpl__source_errmsg() saying more. */
 int dpl__source_read(dpl__source *src, void *buf, size_t cap, size_t *got);
@@ -58,9 +60,17 @@ int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw);
 uint64_t dpl__reader_bytes_done(const dpl_reader *r);
 /* Whether an input path can be opened ("-" always can); errno tells why not. */
 int dpl__input_check(const char *path);
-/* Read this already walked file of input `input` (instead of walking the inputs added):
- * a distributed run gives each process its share of the walk (dist/partition.c). */
-int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e);
+/* A piece of a plain JSONL file: the lines that start in [start, end), the first of them
+ * numbered line_base + 1. A distributed run splits large files so (dist/partition.c). */
+typedef struct dpl__range {
+    uint64_t start, end, line_base;
+} dpl__range;
+
+/* Read this already walked file of input `input` (instead of walking the inputs added),
+ * or only the piece `range` of it (NULL: the whole file): a distributed run gives each
+ * process its share of the walk (dist/partition.c). */
+int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e,
+                          const dpl__range *range);
 /* Re-read standard input from this file instead (a spool written during the first pass). */
 int dpl__reader_replace_stdin(dpl_reader *r, const char *path);
 /* Copy every raw byte read from standard input into `spool`. */

@@ -24,8 +24,11 @@ struct dpl_reader {
         uint32_t input;
         int error;
         char *path, *rel, *error_msg;
+        dpl__range range; /* end 0: the whole file */
     } *entries;
     size_t n_entries, entries_cap, next_entry;
+    const dpl__range *range; /* of the file being read; NULL: all of it */
+    int skip_partial;        /* the piece's first bytes end a line of the piece before */
     /* the file being read */
     dpl__source *src;
     int jsonl;
@@ -148,7 +151,8 @@ int dpl_reader_add(dpl_reader *r, const char *path)
     return DPL_OK;
 }
 
-int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e)
+int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *e,
+                          const dpl__range *range)
 {
     DPL_TRY(dpl__grow((void **)&r->entries, &r->entries_cap, r->n_entries + 1,
                       sizeof *r->entries));
@@ -159,6 +163,8 @@ int dpl__reader_add_entry(dpl_reader *r, uint32_t input, const dpl__walk_entry *
     en->path = strdup(e->path);
     en->rel = strdup(e->rel);
     en->error_msg = e->error_msg ? strdup(e->error_msg) : NULL;
+    if (range)
+        en->range = *range;
     r->n_entries++; /* counted before the check, so that dpl_reader_free frees them */
     if (!en->path || !en->rel || (e->error_msg && !en->error_msg))
         return DPL_ENOMEM;
@@ -296,11 +302,39 @@ static int scan_line(dpl_reader *r, const char **zero_copy, size_t *total, int *
     }
 }
 
+/* A piece of a file starts one byte early: up to and including the first newline from
+ * there, the bytes belong to a line of the piece before. Returns the source's failure,
+ * if any. */
+static int skip_partial_line(dpl_reader *r, int *fatal)
+{
+    const char *zero_copy = NULL;
+    size_t total = 0;
+    int ended = 0, source_error = DPL_OK;
+    r->skip_partial = 0;
+    size_t saved_limit = r->opts.max_doc_bytes;
+    r->opts.max_doc_bytes = 1; /* only skipped: nothing of it is kept */
+    *fatal = scan_line(r, &zero_copy, &total, &ended, &source_error);
+    r->opts.max_doc_bytes = saved_limit;
+    dpl__buf_clear(&r->carry);
+    return source_error;
+}
+
 /* Next non-blank JSONL line. Returns 1 with *raw filled, 0 when the file is finished. */
 static int next_line(dpl_reader *r, dpl__raw *raw, int *fatal)
 {
+    if (r->skip_partial) {
+        int source_error = skip_partial_line(r, fatal);
+        if (*fatal != DPL_OK)
+            return 0;
+        if (source_error != DPL_OK) {
+            lost_rest(r, raw, source_error);
+            return 1;
+        }
+    }
     for (;;) {
         dpl__buf_clear(&r->carry);
+        if (r->range && r->offset >= r->range->end)
+            return 0; /* the next line starts in the next piece */
         uint64_t start = r->offset;
         const char *zero_copy = NULL;
         size_t total = 0;
@@ -394,7 +428,18 @@ static int open_file(dpl_reader *r, const char *path, const char *rel, int is_st
         *got_error = 1;
         return open_error(r, raw, path, errno);
     }
-    int rc = dpl__source_open(fd, path, is_stdin && !open_path ? r->stdin_spool : NULL, &r->src);
+    int rc;
+    if (r->range) { /* a piece: from one byte before it, numbered on from line_base */
+        uint64_t from = r->range->start ? r->range->start - 1 : 0;
+        rc = dpl__source_open_plain_at(fd, path, from, &r->src);
+        r->offset = from;
+        r->line = r->range->line_base;
+        r->skip_partial = r->range->start > 0;
+    } else {
+        rc = dpl__source_open(fd, path, is_stdin && !open_path ? r->stdin_spool : NULL,
+                              &r->src);
+        r->skip_partial = 0;
+    }
     if (rc == DPL_EIO) {
         *got_error = 1;
         snprintf(r->errmsg, sizeof r->errmsg, "%s", dpl__source_errmsg(r->src));
@@ -430,6 +475,7 @@ static int next_entry(dpl_reader *r, dpl__walk_entry *e)
         return DPL_EEOF;
     const struct entry *en = &r->entries[r->next_entry++];
     r->cur_input = en->input;
+    r->range = en->range.end ? &en->range : NULL;
     *e = (dpl__walk_entry){.path = en->path, .rel = en->rel, .error = en->error,
                            .error_msg = en->error_msg};
     return DPL_OK;

@@ -113,6 +113,24 @@ int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
     return DPL_OK;
 }
 
+int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__source **out)
+{
+    dpl__source *s = calloc(1, sizeof *s);
+    if (!s || !(s->in = malloc(INPUT_CHUNK))) {
+        free(s);
+        return DPL_ENOMEM;
+    }
+    s->fd = fd;
+    s->kind = DPL__PLAIN; /* no peeking: bytes in the middle of a file prove nothing */
+    snprintf(s->name, sizeof s->name, "%s", name);
+    *out = s;
+    if (lseek(fd, (off_t)offset, SEEK_SET) == (off_t)-1) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s: cannot seek: %s", name, strerror(errno));
+        return DPL_EIO;
+    }
+    return DPL_OK;
+}
+
 static int read_plain(dpl__source *s, void *buf, size_t cap, size_t *got)
 {
     DPL_TRY(fill_input(s));

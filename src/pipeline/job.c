@@ -254,7 +254,9 @@ static dpl_reader *make_reader(dpl_job *job)
     if (!r)
         return NULL;
     for (size_t i = 0; i < job->n_part; i++) { /* a distributed job: its share */
-        if (dpl__reader_add_entry(r, job->part[i].input, &job->part[i].e) != DPL_OK) {
+        const dpl__part *p = &job->part[i];
+        if (dpl__reader_add_entry(r, p->input, &p->e, p->range.end ? &p->range : NULL) !=
+            DPL_OK) {
             dpl_reader_free(r);
             return NULL;
         }

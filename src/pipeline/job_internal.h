@@ -136,6 +136,7 @@ typedef struct dpl__pair_list {
 typedef struct dpl__part {
     uint32_t input;     /* which input path it was found under */
     dpl__walk_entry e;
+    dpl__range range;   /* a piece of a large JSONL file; end 0: the whole file */
 } dpl__part;
 
 struct dpl_job {

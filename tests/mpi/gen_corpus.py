@@ -51,6 +51,44 @@ def near_copy(rng, text, rate):
     return " ".join(out)
 
 
+def big_file(root, rng, originals):
+    """One JSONL file of ~10 MB, large enough that doppel-mpi cuts it into pieces read by
+    different processes: copies within it, records without an id (their default id
+    names their line), blank lines, bad records, and one line of 2.3 MB, longer than a
+    piece."""
+    os.makedirs(os.path.join(root, "big"), exist_ok=True)
+    lines, own = ["\ufeff" + json.dumps({"id": "big-first", "text": document(rng)})], []
+    size = 0
+    i = 0
+    while size < 8_000_000:
+        r = rng.random()
+        if r < 0.1 and own:
+            text = near_copy(rng, rng.choice(own), 0.03)
+        elif r < 0.15 and own:
+            text = rng.choice(own)
+        elif r < 0.2:
+            text = rng.choice(originals)
+        else:
+            text = " ".join(document(rng) for _ in range(3))
+            own.append(text)
+        rec = {"text": text} if r > 0.97 else {"id": "big-%d" % i, "text": text}
+        if 0.96 < r <= 0.965:
+            rec["id"] = "big-%d" % rng.randrange(max(i, 1))  # an id used before
+        line = json.dumps(rec)
+        if 0.955 < r <= 0.956:
+            line = line[: len(line) // 2]  # cut short: malformed
+        lines.append(line)
+        if r < 0.01:
+            lines.append("")
+        if i == 2500:
+            lines.append(json.dumps({"id": "long", "text": " ".join(
+                document(rng) for _ in range(4500))}))
+        size += len(line) + 1
+        i += 1
+    with open(os.path.join(root, "big", "big.jsonl"), "w") as out:
+        out.write("\n".join(lines) + "\n")
+
+
 def main():
     root = sys.argv[1]
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 7)
@@ -105,6 +143,7 @@ def main():
         with open(os.path.join(root, folder, "t%02d.txt" % i), "w") as out:
             out.write(text + "\n")
     open(os.path.join(root, "texts/d/empty.txt"), "w").close()
+    big_file(root, rng, originals)
     with open(os.path.join(root, "texts/a/.hidden.txt"), "w") as out:
         out.write(originals[0])
 

@@ -41,6 +41,8 @@ configs=(
   "onefile|--threshold 0.5|$c/jsonl/part-04.jsonl|out.jsonl"
   "against|--against $work/archive.idx --threshold 0.7|$c/jsonl|out.jsonl"
   "against-longest|--against $work/archive.idx --keep longest|$c/jsonl $c/texts|outdir"
+  "bigfile|--threshold 0.7|$c/big/big.jsonl|out.jsonl"
+  "bigfile-mixed|--keep longest --containment|$c/jsonl/part-00.jsonl $c/big $c/jsonl/part-05.jsonl.gz|-"
 )
 
 run_case() { # dir, then the command
