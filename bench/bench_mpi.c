@@ -217,9 +217,12 @@ static void report(const args *a, const dpl_summary *s, const dpl_mpi_stats *st,
 {
     double mb = (double)s->bytes / 1e6, docs = (double)s->records;
     int n = st->processes;
-    printf("doppel-mpi, %d process%s x %d thread%s: %.0f MB, %llu documents in %zu files\n",
+    printf("doppel-mpi, %d process%s x %d thread%s: %.0f MB, %llu documents in %zu file%s",
            n, n == 1 ? "" : "es", a->threads, a->threads == 1 ? "" : "s", mb,
-           (unsigned long long)s->records, a->files);
+           (unsigned long long)s->records, a->files, a->files == 1 ? "" : "s");
+    if (st->pieces)
+        printf(" (cut into %llu pieces)", (unsigned long long)st->pieces);
+    putchar('\n');
     printf("  time        %.2f s end to end: read+sketch %.2f s, exchange %.2f s, write %.2f s\n",
            seconds, st->seconds_read, st->seconds_exchange, st->seconds_write);
     printf("  rate        %.1f MB/s, %.0f docs/s (%.1f MB/s per process)\n", mb / seconds,
