@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,27 @@ static const char usage_text_more[] =
     "2 usage or fatal error, 130 interrupted.\n";
 
 int cli_silent;
+int cli_hold_errors;
+static char held_error[1200];
+
+void cli_error(const char *fmt, ...)
+{
+    char msg[sizeof held_error];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!cli_hold_errors)
+        fprintf(stderr, "doppel: %s\n", msg);
+    else if (!held_error[0])
+        snprintf(held_error, sizeof held_error, "%s", msg);
+}
+
+void cli_print_held(void)
+{
+    if (held_error[0])
+        fprintf(stderr, "doppel: %s\n", held_error);
+}
 
 void print_usage(void)
 {

@@ -32,6 +32,8 @@ typedef struct dedupe_runner {
     int reports;
     /* after the summary line, when set (doppel-mpi: what crossed between processes) */
     void (*print_more)(void *user);
+    /* when set, whether every process could start (doppel-mpi), given this one's answer */
+    int (*started)(int ok, void *user);
 } dedupe_runner;
 
 /* doppel dedupe [OPTION]... INPUT... (cli/dedupe.c) */
@@ -42,9 +44,15 @@ dpl_dict *load_dicts(const cli *c);
 void print_usage(void);
 
 /* Set in doppel-mpi's processes other than rank 0, which all parse the same command
- * line and open the same index: one of them reports a usage error or a failure to
- * start, not every one. */
+ * line: one of them reports a usage error, not every one. */
 extern int cli_silent;
+/* A failure to start a job ("doppel: " and the message, to stderr): an index, a
+ * dictionary or an input that cannot be opened. While cli_hold_errors is set the first
+ * one is kept instead, for cli_print_held(): doppel-mpi's processes agree first, then
+ * the first that failed prints why, since a file may be missing on one machine only. */
+extern int cli_hold_errors;
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_print_held(void);
 /* Prints "doppel: " fmt (with arg) and a hint to stderr, unless cli_silent;
  * returns EXIT_USAGE. */
 int usage_error(const char *fmt, const char *arg);

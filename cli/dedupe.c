@@ -27,8 +27,7 @@ dpl_dict *load_dicts(const cli *c)
     int rc = dpl_dict_load(c->n_dicts ? c->dicts : NULL, c->n_dicts, c->dict_cache, &dict,
                            msg, sizeof msg);
     if (rc != DPL_OK) {
-        if (!cli_silent)
-            fprintf(stderr, "doppel: %s\n", msg);
+        cli_error("%s", msg);
         return NULL;
     }
     const char *warnings = dpl_dict_warnings(dict);
@@ -61,44 +60,61 @@ static void print_summary(const dpl_summary *s)
     fputs(s->errors || s->warnings ? " (the manifest gives each reason).\n" : ".\n", stderr);
 }
 
-static int run_job(cli *c, char **inputs, int n_inputs, const dedupe_runner *runner)
+/* The job as the command line describes it, with its dictionaries and index (the
+ * caller frees them); NULL after a message (cli_error). */
+static dpl_job *make_job(cli *c, char **inputs, int n_inputs, dpl_dict **dict,
+                         dpl_index **against)
 {
-    dpl_dict *dict = NULL;
-    if (c->opts.xling && !(dict = load_dicts(c)))
-        return EXIT_USAGE;
-    c->opts.dict = dict;
-    dpl_index *against = NULL;
-    if (c->against && !(against = cli_open_index(c, c->against, DPL_INDEX_READONLY))) {
-        dpl_dict_free(dict);
-        return EXIT_USAGE;
-    }
-    c->opts.against = against;
+    if (c->opts.xling && !(*dict = load_dicts(c)))
+        return NULL;
+    c->opts.dict = *dict;
+    if (c->against && !(*against = cli_open_index(c, c->against, DPL_INDEX_READONLY)))
+        return NULL;
+    c->opts.against = *against;
     dpl_job *job = dpl_job_create(&c->opts);
     if (!job) {
-        fputs("doppel: out of memory\n", stderr);
-        dpl_dict_free(dict);
-        dpl_index_close(against);
-        return EXIT_USAGE;
+        cli_error("%s", "out of memory");
+        return NULL;
     }
     int rc = DPL_OK;
     for (int i = 0; i < n_inputs && rc == DPL_OK; i++)
         rc = dpl_job_add_input(job, inputs[i]);
     for (int k = 0; k < DPL_OUTPUT__COUNT && rc == DPL_OK; k++)
         rc = dpl_job_set_output(job, (dpl_output_kind)k, c->outputs[k]);
+    if (rc != DPL_OK) {
+        const char *msg = dpl_job_errmsg(job);
+        cli_error("%s", *msg ? msg : dpl_strerror(rc));
+        dpl_job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+static int run_job(cli *c, char **inputs, int n_inputs, const dedupe_runner *runner)
+{
+    dpl_dict *dict = NULL;
+    dpl_index *against = NULL;
+    dpl_job *job = make_job(c, inputs, n_inputs, &dict, &against);
+    /* doppel-mpi: every process must start, or none does */
+    int started = runner->started ? runner->started(job != NULL, runner->user) : job != NULL;
+    if (!started) {
+        dpl_job_free(job);
+        dpl_dict_free(dict);
+        dpl_index_close(against);
+        return EXIT_USAGE;
+    }
     progress bar;
     progress_init(&bar, runner->reports && !c->quiet && isatty(STDERR_FILENO));
     dpl_job_set_progress(job, progress_update, &bar);
     dpl_summary sum = {0};
-    if (rc == DPL_OK) {
-        running_job = job;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        rc = runner->run(job, &sum, runner->user);
-        running_job = NULL;
-    }
+    running_job = job;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int rc = runner->run(job, &sum, runner->user);
+    running_job = NULL;
     progress_clear(&bar);
     int exit_code = 0;
     if (rc != DPL_OK) {

@@ -171,8 +171,8 @@ dpl_index *cli_open_index(const cli *c, const char *path, unsigned flags)
     char msg[1024];
     dpl_index *ix = NULL;
     int rc = dpl_index_open(path, &o, flags, &ix, msg, sizeof msg);
-    if (rc != DPL_OK && !cli_silent)
-        fprintf(stderr, "doppel: %s\n", *msg ? msg : dpl_strerror(rc));
+    if (rc != DPL_OK)
+        cli_error("%s", *msg ? msg : dpl_strerror(rc));
     return ix;
 }
 

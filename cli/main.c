@@ -282,7 +282,7 @@ int main(int argc, char **argv)
         return cmd_version();
     if (strcmp(cmd, "dedupe") == 0)
         {
-        dedupe_runner local = {run_local, NULL, 1, NULL};
+        dedupe_runner local = {run_local, NULL, 1, NULL, NULL};
         return cmd_dedupe(argc - 1, argv + 1, &local);
     }
     if (strcmp(cmd, "normalize") == 0)

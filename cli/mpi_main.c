@@ -24,6 +24,22 @@ static int run_mpi(dpl_job *job, dpl_summary *sum, void *user)
     return rc;
 }
 
+/* Every process could make its job, or none runs: a rank that failed alone (an index or
+ * input missing on its machine) would leave the others waiting. The first that failed
+ * says why. */
+static int all_started(int ok, void *user)
+{
+    (void)user;
+    int rank, size, first_failed;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    int mine = ok ? size : rank;
+    MPI_Allreduce(&mine, &first_failed, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first_failed == rank)
+        cli_print_held();
+    return first_failed == size;
+}
+
 static void print_exchange(void *user)
 {
     const mpi_run *m = user;
@@ -50,6 +66,7 @@ int main(int argc, char **argv)
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     cli_silent = rank != 0;
+    cli_hold_errors = 1;
     int code;
     if (argc < 2 || strcmp(argv[1], "dedupe") != 0) {
         int help = argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0);
@@ -59,7 +76,7 @@ int main(int argc, char **argv)
     } else {
         mpi_run m;
         memset(&m, 0, sizeof m);
-        dedupe_runner runner = {run_mpi, &m, rank == 0, print_exchange};
+        dedupe_runner runner = {run_mpi, &m, rank == 0, print_exchange, all_started};
         code = cmd_dedupe(argc - 1, argv + 1, &runner);
     }
     MPI_Finalize();

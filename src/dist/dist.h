@@ -28,13 +28,18 @@ typedef struct dpl__dist {
     uint32_t *root;          /* global: the cluster's smallest document */
     uint32_t *rep;           /* global: the cluster's kept document */
     dpl_mpi_stats stats;
+    size_t round_bytes;      /* the most one process sends another per MPI_Alltoallv */
     int failed;              /* a local failure inside a collective stage (sticky) */
 } dpl__dist;
 
-/* exchange.c: the collective building blocks. They do not fail: running out of memory,
- * or more than 2 GiB for one process in one call, stops the whole run with a message
- * (dpl__dist_abort), since the other processes could not be told otherwise. */
+/* exchange.c: the collective building blocks. They do not fail: running out of memory
+ * stops the whole run with a message (dpl__dist_abort), since the other processes could
+ * not be told otherwise. Exchanges larger than MPI's int counts go in rounds. */
 uint32_t dpl__dist_owner(const dpl__dist *d, uint32_t g); /* the rank holding document g */
+/* MPI counts and displacements are ints, so exchanges go in rounds of at most this many
+ * bytes per pair of processes: 1 GiB / processes, at least 1 MiB, or
+ * $DOPPEL_MPI_ROUND_BYTES (tests set it small to exercise the rounds). */
+size_t dpl__dist_round_bytes(int processes);
 /* Every process's rc agreed on: the first failing rank's code, and its message copied
  * into every job->errmsg; an interrupt anywhere is DPL_EINTERRUPTED everywhere. */
 int dpl__dist_agree(dpl__dist *d, int rc);

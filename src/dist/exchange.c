@@ -4,7 +4,6 @@
  * order, whatever it has to send: a process with nothing to send sends nothing. */
 #include "dist/dist.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +105,47 @@ static int *ints(dpl__dist *d, size_t per_rank)
     return p;
 }
 
-static int to_int(dpl__dist *d, size_t v)
+size_t dpl__dist_round_bytes(int processes)
 {
-    if (v > INT_MAX)
-        dpl__dist_abort(d, "more than 2 GiB to send to one process in one exchange: run "
-                           "more processes");
-    return (int)v;
+    const char *env = getenv("DOPPEL_MPI_ROUND_BYTES");
+    char *end;
+    unsigned long long v = env ? strtoull(env, &end, 10) : 0;
+    if (env && *end == '\0' && v > 0 && v <= ((size_t)1 << 30))
+        return (size_t)v;
+    size_t per_pair = ((size_t)1 << 30) / (size_t)processes;
+    return per_pair < ((size_t)1 << 20) ? (size_t)1 << 20 : per_pair;
+}
+
+/* One round: from each pair's bytes, the part [r * piece, (r + 1) * piece), copied into
+ * contiguous buffers whose offsets fit an int. */
+static void exchange_round(dpl__dist *d, const char *send, const size_t *sdisp,
+                           const size_t *scounts, char *recv, const size_t *rdisp,
+                           const size_t *rcounts, size_t r, size_t piece)
+{
+    int *sc = ints(d, 4), *sd = sc + d->size, *rc = sd + d->size, *rd = rc + d->size;
+    size_t s_total = 0, r_total = 0;
+    for (int k = 0; k < d->size; k++) {
+        size_t from = r * piece;
+        size_t s_n = scounts[k] > from ? scounts[k] - from : 0;
+        size_t r_n = rcounts[k] > from ? rcounts[k] - from : 0;
+        sc[k] = (int)(s_n < piece ? s_n : piece);
+        rc[k] = (int)(r_n < piece ? r_n : piece);
+        sd[k] = (int)s_total;
+        rd[k] = (int)r_total;
+        s_total += (size_t)sc[k];
+        r_total += (size_t)rc[k];
+    }
+    char *s_buf = malloc(s_total + 1), *r_buf = malloc(r_total + 1);
+    if (!s_buf || !r_buf)
+        dpl__dist_abort(d, "out of memory");
+    for (int k = 0; k < d->size; k++)
+        memcpy(s_buf + sd[k], send + sdisp[k] + r * piece, (size_t)sc[k]);
+    MPI_Alltoallv(s_buf, sc, sd, MPI_BYTE, r_buf, rc, rd, MPI_BYTE, d->comm);
+    for (int k = 0; k < d->size; k++)
+        memcpy(recv + rdisp[k] + r * piece, r_buf + rd[k], (size_t)rc[k]);
+    free(s_buf);
+    free(r_buf);
+    free(sc);
 }
 
 /* Bytes to every rank (scounts[r] of them, packed by rank in `send`); *recv gets what
@@ -119,29 +153,38 @@ static int to_int(dpl__dist *d, size_t v)
 static void alltoallv_bytes(dpl__dist *d, const char *send, const size_t *scounts,
                             dpl__buf *recv, size_t *rcounts)
 {
-    int *sc = ints(d, 4), *sd = sc + d->size, *rc = sd + d->size, *rd = rc + d->size;
-    size_t off = 0;
+    uint64_t *counts = calloc((size_t)d->size * 2, sizeof *counts);
+    size_t *disp = calloc((size_t)d->size * 2, sizeof *disp);
+    if (!counts || !disp)
+        dpl__dist_abort(d, "out of memory");
+    uint64_t *got = counts + d->size, largest = 0;
+    size_t *sdisp = disp, *rdisp = disp + d->size, off = 0, total = 0;
     for (int r = 0; r < d->size; r++) {
-        sc[r] = to_int(d, scounts[r]);
-        sd[r] = to_int(d, off);
+        counts[r] = scounts[r];
+        sdisp[r] = off;
         off += scounts[r];
         d->stats.bytes_routed += scounts[r];
         if (r != d->rank)
             d->stats.bytes_exchanged += scounts[r];
+        if (scounts[r] > largest)
+            largest = scounts[r];
     }
-    MPI_Alltoall(sc, 1, MPI_INT, rc, 1, MPI_INT, d->comm);
-    size_t total = 0;
+    MPI_Alltoall(counts, 1, MPI_UINT64_T, got, 1, MPI_UINT64_T, d->comm);
     for (int r = 0; r < d->size; r++) {
-        rd[r] = to_int(d, total);
-        rcounts[r] = (size_t)rc[r];
-        total += (size_t)rc[r];
+        rcounts[r] = (size_t)got[r];
+        rdisp[r] = total;
+        total += (size_t)got[r];
     }
     dpl__buf_clear(recv);
     if (dpl__buf_reserve(recv, total + 1) != DPL_OK)
         dpl__dist_abort(d, "out of memory");
-    MPI_Alltoallv(send, sc, sd, MPI_BYTE, recv->data, rc, rd, MPI_BYTE, d->comm);
+    size_t piece = d->round_bytes;
+    uint64_t rounds = (dpl__dist_max(d, largest) + piece - 1) / piece;
+    for (uint64_t r = 0; r < rounds; r++)
+        exchange_round(d, send, sdisp, scounts, recv->data, rdisp, rcounts, (size_t)r, piece);
     recv->len = total;
-    free(sc);
+    free(counts);
+    free(disp);
 }
 
 /* The records of `recs` regrouped by destination rank (stable); counts in bytes. */

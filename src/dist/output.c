@@ -286,8 +286,48 @@ static int gather(dpl__dist *d, render_ctx *c, render_fn render, dpl_output_kind
 
 /* ---------------------------------------------------------------- corpus ------------ */
 
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether two files are copied to the same path of a folder corpus: "a.jsonl" and
+ * "a.jsonl.gz" of one input both become "a.jsonl". One process appends the second to the
+ * first (or, for text files, the second replaces the first); processes writing at once
+ * would interleave. Every process answers the same, from the list of all files. */
+static int output_paths_collide(dpl__dist *d)
+{
+    static const char *const suffixes[] = {".gz", ".zst", ".zstd"};
+    char **keys = calloc(d->n_files + 1, sizeof *keys);
+    if (!keys)
+        dpl__dist_abort(d, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_files; i++) {
+        const dpl__part *p = &d->files[i];
+        size_t len = strlen(p->e.rel);
+        for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
+            size_t m = strlen(suffixes[k]);
+            if (len > m && strcmp(p->e.rel + len - m, suffixes[k]) == 0) {
+                len -= m;
+                break;
+            }
+        }
+        if (asprintf(&keys[n++], "%u/%.*s", p->input, (int)len, p->e.rel) < 0)
+            dpl__dist_abort(d, "out of memory");
+    }
+    qsort(keys, n, sizeof *keys, by_string);
+    int collide = 0;
+    for (size_t i = 1; i < n; i++)
+        collide |= strcmp(keys[i], keys[i - 1]) == 0;
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    return collide;
+}
+
 /* A folder corpus: every process copies its kept records into rank 0's temporary
- * folder, named in the same way as by one process. */
+ * folder, named in the same way as by one process; all at once, or one after the other
+ * in rank order when two files share an output path. */
 static int corpus_folder(dpl__dist *d)
 {
     dpl_job *job = d->job;
@@ -304,7 +344,16 @@ static int corpus_folder(dpl__dist *d)
         o->tmp = path.data; /* borrowed for the copy, handed back below */
         o->is_dir = 1;
     }
-    int rc = dpl__job_copy_kept(job);
+    int rc = DPL_OK;
+    if (!output_paths_collide(d)) {
+        rc = dpl__job_copy_kept(job);
+    } else {
+        for (int r = 0; r < d->size; r++) {
+            if (r == d->rank)
+                rc = dpl__job_copy_kept(job);
+            MPI_Barrier(d->comm); /* the next rank writes after this one */
+        }
+    }
     if (d->rank != 0) {
         o->tmp = NULL;
         o->is_dir = 0;

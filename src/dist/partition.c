@@ -149,25 +149,35 @@ static int parse_entries(dpl__dist *d, const dpl__buf *b)
     return DPL_OK;
 }
 
-/* The contiguous run of files of this rank: file i goes to the rank in whose share of
- * the total weight its middle falls. */
-static void my_share(dpl__dist *d)
+/* Each file's rank, decided by rank 0 for all (so that no two processes could round
+ * differently): the rank in whose share of the total weight the file's middle falls.
+ * This process's files are then a contiguous run. */
+static void share(dpl__dist *d)
 {
-    long double total = 0, before = 0;
-    for (size_t i = 0; i < d->n_files; i++)
-        total += (long double)d->files[i].e.size + 1;
+    uint32_t *owner = malloc((d->n_files + 1) * sizeof *owner);
+    if (!owner || d->n_files > (size_t)1 << 30)
+        dpl__dist_abort(d, d->n_files > (size_t)1 << 30 ? "more than 2^30 files" : "out of memory");
+    if (d->rank == 0) {
+        long double total = 0, before = 0;
+        for (size_t i = 0; i < d->n_files; i++)
+            total += (long double)d->files[i].e.size + 1;
+        for (size_t i = 0; i < d->n_files; i++) {
+            long double w = (long double)d->files[i].e.size + 1;
+            long double at = (before + w / 2) * d->size / total;
+            owner[i] = at >= d->size ? (uint32_t)d->size - 1 : (uint32_t)at;
+            before += w;
+        }
+    }
+    MPI_Bcast(owner, (int)d->n_files, MPI_UINT32_T, 0, d->comm);
     size_t first = d->n_files, count = 0;
     for (size_t i = 0; i < d->n_files; i++) {
-        long double w = (long double)d->files[i].e.size + 1;
-        long double share = (before + w / 2) * d->size / total;
-        int owner = share >= d->size ? d->size - 1 : (int)share;
-        before += w;
-        if (owner != d->rank)
+        if (owner[i] != (uint32_t)d->rank)
             continue;
         if (first == d->n_files)
             first = i;
         count++;
     }
+    free(owner);
     d->job->part = d->files + (count ? first : 0);
     d->job->n_part = count;
 }
@@ -240,16 +250,14 @@ static int number_lines(dpl__dist *d)
 int dpl__dist_partition(dpl__dist *d)
 {
     dpl__buf b = {0};
-    int rc = d->rank == 0 ? walk_inputs(d, &b) : DPL_OK;
-    rc = dpl__dist_agree(d, rc);
-    if (rc != DPL_OK) {
-        dpl__buf_free(&b);
-        return rc;
+    int rc = dpl__dist_agree(d, d->rank == 0 ? walk_inputs(d, &b) : DPL_OK);
+    if (rc == DPL_OK) {
+        broadcast(d, &b);
+        rc = dpl__dist_agree(d, parse_entries(d, &b)); /* takes b's bytes when it works */
     }
-    broadcast(d, &b);
-    rc = parse_entries(d, &b);
     if (rc != DPL_OK) {
-        dpl__buf_free(&b);
+        if (!d->file_strings)
+            dpl__buf_free(&b);
         return rc;
     }
     for (size_t i = 0; i < d->n_files; i++) {
@@ -257,6 +265,6 @@ int dpl__dist_partition(dpl__dist *d)
         d->stats.pieces += p->range.end != 0;
         d->stats.files += p->range.start == 0; /* a whole file, or the first piece of one */
     }
-    my_share(d);
-    return number_lines(d);
+    share(d);
+    return dpl__dist_agree(d, number_lines(d));
 }

@@ -173,6 +173,9 @@ int dpl_job_run_mpi(dpl_job *job, MPI_Comm comm, dpl_summary *summary, dpl_mpi_s
     dpl__dist d = {.comm = comm, .job = job};
     MPI_Comm_rank(comm, &d.rank);
     MPI_Comm_size(comm, &d.size);
+    uint64_t round_bytes = dpl__dist_round_bytes(d.size); /* the same on every process */
+    MPI_Allreduce(MPI_IN_PLACE, &round_bytes, 1, MPI_UINT64_T, MPI_MIN, comm);
+    d.round_bytes = (size_t)round_bytes;
     int rc = dpl__dist_agree(&d, check_supported(job));
     job->ran = 1;
     job->dist = 1;

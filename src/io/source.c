@@ -87,13 +87,20 @@ static dpl__compression detect(const unsigned char *b, size_t n)
     return DPL__PLAIN;
 }
 
+/* The source is not made: fd is closed as dpl__source_close would have. */
+static int no_memory(int fd, dpl__source *s)
+{
+    free(s);
+    if (fd > 0)
+        close(fd);
+    return DPL_ENOMEM;
+}
+
 int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
 {
     dpl__source *s = calloc(1, sizeof *s);
-    if (!s || !(s->in = malloc(INPUT_CHUNK))) {
-        free(s);
-        return DPL_ENOMEM;
-    }
+    if (!s || !(s->in = malloc(INPUT_CHUNK)))
+        return no_memory(fd, s);
     s->fd = fd;
     s->tee = tee;
     snprintf(s->name, sizeof s->name, "%s", name);
@@ -116,10 +123,8 @@ int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
 int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__source **out)
 {
     dpl__source *s = calloc(1, sizeof *s);
-    if (!s || !(s->in = malloc(INPUT_CHUNK))) {
-        free(s);
-        return DPL_ENOMEM;
-    }
+    if (!s || !(s->in = malloc(INPUT_CHUNK)))
+        return no_memory(fd, s);
     s->fd = fd;
     s->kind = DPL__PLAIN; /* no peeking: bytes in the middle of a file prove nothing */
     snprintf(s->name, sizeof s->name, "%s", name);

@@ -89,6 +89,22 @@ def big_file(root, rng, originals):
         out.write("\n".join(lines) + "\n")
 
 
+def colliding(root, rng, originals):
+    """Files whose copies in a folder corpus share a path: a.jsonl and a.jsonl.gz both
+    become a.jsonl, t.txt and t.txt.gz both t.txt."""
+    d = os.path.join(root, "collide")
+    os.makedirs(d, exist_ok=True)
+    for name, opener in (("a.jsonl", open), ("a.jsonl.gz", gzip.open)):
+        recs = [json.dumps({"id": "%s-%d" % (name, i), "text": rng.choice(originals)
+                            if i % 3 == 0 else document(rng)}) for i in range(400)]
+        with opener(os.path.join(d, name), "wb") as out:
+            out.write(("\n".join(recs) + "\n").encode())
+    with open(os.path.join(d, "t.txt"), "w") as out:
+        out.write(document(rng))
+    with gzip.open(os.path.join(d, "t.txt.gz"), "wb") as out:
+        out.write(document(rng).encode())
+
+
 def main():
     root = sys.argv[1]
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 7)
@@ -144,6 +160,7 @@ def main():
             out.write(text + "\n")
     open(os.path.join(root, "texts/d/empty.txt"), "w").close()
     big_file(root, rng, originals)
+    colliding(root, rng, originals)
     with open(os.path.join(root, "texts/a/.hidden.txt"), "w") as out:
         out.write(originals[0])
 

@@ -42,6 +42,7 @@ configs=(
   "against|--against $work/archive.idx --threshold 0.7|$c/jsonl|out.jsonl"
   "against-longest|--against $work/archive.idx --keep longest|$c/jsonl $c/texts|outdir"
   "bigfile|--threshold 0.7|$c/big/big.jsonl|out.jsonl"
+  "collide|--exact-only|$c/collide|outdir"
   "bigfile-mixed|--keep longest --containment|$c/jsonl/part-00.jsonl $c/big $c/jsonl/part-05.jsonl.gz|-"
 )
 
@@ -89,6 +90,23 @@ for cfg in "${configs[@]}"; do
   echo "ok: $name: $lines records, $pairs pairs, identical for 1, 2 and 4 processes"
 done
 
+# Exchanges larger than one MPI_Alltoallv call may carry go in rounds: force rounds of
+# 1000 bytes and expect the same outputs.
+for np in 2 4; do
+  dir=$work/rounds/np$np
+  # shellcheck disable=SC2086
+  run_case "$dir" env DOPPEL_MPI_ROUND_BYTES=1000 "$mpiexec" --oversubscribe \
+    -x DOPPEL_MPI_ROUND_BYTES -np $np "$doppel_mpi" dedupe -q -t 1 --against "$work/archive.idx" -m manifest.jsonl \
+    -p pairs.jsonl "$c/jsonl" "$c/big"
+  run_case "$work/rounds/single" "$doppel" dedupe -q \
+    --against "$work/archive.idx" -m manifest.jsonl -p pairs.jsonl "$c/jsonl" "$c/big"
+  for f in manifest.jsonl pairs.jsonl; do
+    check
+    cmp -s "$work/rounds/single/$f" "$dir/$f" ||
+      fail "exchanges in rounds of 1000 bytes, $np processes: $f differs"
+  done
+done
+
 # The corpus is one a demanding check can trust: it has duplicates of every kind.
 m=$work/folders/single/manifest.jsonl
 for want in '"kind":"exact"' '"kind":"near"' 'duplicate id' '"status":"error"' '"warning"'; do
@@ -126,6 +144,24 @@ expect_exit 2 "a command other than dedupe" "$mpiexec" --oversubscribe -np 2 "$d
   normalize x
 expect_exit 2 "a missing --against index" "$mpiexec" --oversubscribe -np 2 "$doppel_mpi" \
   dedupe -q --against "$work/no-such.idx" -m m.jsonl "$c/jsonl"
+# A process that cannot start (its machine lacks the index, or an input) stops them all,
+# and says why, instead of leaving the others waiting for it.
+check
+run_case "$work/refuse" timeout 120 "$mpiexec" --oversubscribe \
+  -np 1 "$doppel_mpi" dedupe -q --against "$work/archive.idx" -m m.jsonl "$c/jsonl" : \
+  -np 1 "$doppel_mpi" dedupe -q --against "$work/elsewhere.idx" -m m.jsonl "$c/jsonl"
+[ "$(cat "$work/refuse/rc")" = 2 ] ||
+  fail "an index missing on one process: exit $(cat "$work/refuse/rc"), expected 2"
+grep -q "elsewhere.idx" "$work/refuse/stderr" ||
+  fail "an index missing on one process: the message does not name it"
+check
+run_case "$work/refuse" timeout 120 "$mpiexec" --oversubscribe \
+  -np 2 "$doppel_mpi" dedupe -q -m m.jsonl "$c/jsonl" : \
+  -np 1 "$doppel_mpi" dedupe -q -m m.jsonl "$c/not-on-this-machine"
+[ "$(cat "$work/refuse/rc")" = 2 ] ||
+  fail "an input missing on one process: exit $(cat "$work/refuse/rc"), expected 2"
+grep -q "not-on-this-machine" "$work/refuse/stderr" ||
+  fail "an input missing on one process: the message does not name it"
 expect_exit 2 "no INPUT" "$mpiexec" --oversubscribe -np 4 "$doppel_mpi" dedupe -m m.jsonl
 check # one process reports a usage error, not all four
 n=$(grep -c "needs at least one INPUT" "$work/refuse/stderr")
