@@ -53,7 +53,9 @@ typedef struct dpl_mpi_stats {
  *  returns the same code, and dpl_job_errmsg() gives the failing process's message on
  *  each. `summary` and `stats` (either may be NULL) are the whole run's, on every
  *  process. Thread safety: as dpl_job_run(); MPI must be initialized, and the calling
- *  thread is the only one that calls MPI (MPI_THREAD_FUNNELED is enough). */
+ *  thread is the only one that calls MPI (MPI_THREAD_FUNNELED is enough). Exchanges go
+ *  in rounds of at most 1 GiB / processes (at least 1 MiB) between two processes, or
+ *  $DOPPEL_MPI_ROUND_BYTES (the smallest over all processes). */
 DPL_API int dpl_job_run_mpi(dpl_job *job, MPI_Comm comm, dpl_summary *summary,
                             dpl_mpi_stats *stats);
 
