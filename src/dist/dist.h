@@ -62,8 +62,6 @@ uint64_t dpl__dist_max(dpl__dist *d, uint64_t v);
 /* Stop the whole run (MPI_Abort) after a message: for failures inside a collective
  * exchange, where the other processes cannot be told otherwise. */
 _Noreturn void dpl__dist_abort(dpl__dist *d, const char *what);
-/* Sorted, duplicates dropped. Returns the new count. */
-size_t dpl__u32_sort_unique(uint32_t *v, size_t n);
 /* Where x is, or would go, in the sorted v[0..n). */
 size_t dpl__u32_position(const uint32_t *v, size_t n, uint32_t x);
 

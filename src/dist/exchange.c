@@ -4,6 +4,7 @@
  * order, whatever it has to send: a process with nothing to send sends nothing. */
 #include "dist/dist.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,22 +69,6 @@ uint64_t dpl__dist_max(dpl__dist *d, uint64_t v)
     return all;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-size_t dpl__u32_sort_unique(uint32_t *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_u32);
-    size_t out = 0;
-    for (size_t i = 0; i < n; i++)
-        if (out == 0 || v[i] != v[out - 1])
-            v[out++] = v[i];
-    return out;
-}
-
 size_t dpl__u32_position(const uint32_t *v, size_t n, uint32_t x)
 {
     size_t lo = 0, hi = n;
@@ -116,8 +101,9 @@ size_t dpl__dist_round_bytes(int processes)
     return per_pair < ((size_t)1 << 20) ? (size_t)1 << 20 : per_pair;
 }
 
-/* One round: from each pair's bytes, the part [r * piece, (r + 1) * piece), copied into
- * contiguous buffers whose offsets fit an int. */
+/* One round: from each pair's bytes, the part [r * piece, (r + 1) * piece). Sent in
+ * place when this process's whole exchange fits MPI's ints (one round, the usual case),
+ * else copied into contiguous buffers whose offsets do. */
 static void exchange_round(dpl__dist *d, const char *send, const size_t *sdisp,
                            const size_t *scounts, char *recv, const size_t *rdisp,
                            const size_t *rcounts, size_t r, size_t piece)
@@ -134,6 +120,14 @@ static void exchange_round(dpl__dist *d, const char *send, const size_t *sdisp,
         rd[k] = (int)r_total;
         s_total += (size_t)sc[k];
         r_total += (size_t)rc[k];
+    }
+    int in_place = r == 0 && sdisp[d->size - 1] + scounts[d->size - 1] == s_total &&
+                   rdisp[d->size - 1] + rcounts[d->size - 1] == r_total && s_total <= INT_MAX &&
+                   r_total <= INT_MAX;
+    if (in_place) {
+        MPI_Alltoallv(send, sc, sd, MPI_BYTE, recv, rc, rd, MPI_BYTE, d->comm);
+        free(sc);
+        return;
     }
     char *s_buf = malloc(s_total + 1), *r_buf = malloc(r_total + 1);
     if (!s_buf || !r_buf)
@@ -313,7 +307,7 @@ static int serve_u32(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
 void dpl__dist_fetch_u32(dpl__dist *d, uint32_t *table, uint32_t *want, size_t *n,
                          dpl__buf *vals)
 {
-    *n = dpl__u32_sort_unique(want, *n);
+    *n = dpl_set_normalize(want, *n);
     uint64_t *offs = malloc((*n + 1) * sizeof *offs);
     if (!offs)
         dpl__dist_abort(d, "out of memory");

@@ -24,27 +24,15 @@ typedef struct __attribute__((packed)) keyed {
     uint32_t g;
 } keyed;
 
-typedef struct bucket {
-    uint64_t key;
-    uint32_t first, last;
-    uint32_t used, pad;
-} bucket;
-
 typedef struct scored {
     uint32_t g;
     float score;
 } scored;
 
-static void push_pair(dpl__dist *d, dpl__pair_list *p, uint32_t a, uint32_t b)
-{
-    if (dpl__grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items) != DPL_OK)
-        dpl__dist_abort(d, "out of memory");
-    p->items[p->n++] = ((uint64_t)a << 32) | b;
-}
-
 /* One band: keys to their owners, buckets paired there, pairs to their first document's
  * owner, appended to *mine. */
-static void band_candidates(dpl__dist *d, unsigned band, dpl__pair_list *mine)
+static void band_candidates(dpl__dist *d, unsigned band, dpl__buckets *buckets,
+                            dpl__pair_list *mine)
 {
     dpl_job *job = d->job;
     keyed *recs = malloc(((size_t)d->n + 1) * sizeof *recs);
@@ -57,37 +45,22 @@ static void band_candidates(dpl__dist *d, unsigned band, dpl__pair_list *mine)
             continue;
         uint64_t key = job->band_keys[(size_t)l * job->bands + band];
         recs[n] = (keyed){key, d->base + l};
-        dest[n++] = (uint32_t)((key ^ (key >> 29)) % (uint64_t)d->size);
+        /* by the key's high bits: the bucket table indexes by its low ones */
+        dest[n++] = (uint32_t)((key >> 32) % (uint64_t)d->size);
     }
     dpl__buf got = {0};
     size_t n_got;
     dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
     free(recs);
-    /* Keys arrive in document order (by sending rank, each rank's in its order): each
-     * member pairs with the first and the previous one of its bucket, as in one process. */
+    /* Keys arrive in document order (by sending rank, each rank's in its order), so the
+     * buckets pair them as one process does. */
     const keyed *k = (const keyed *)(const void *)got.data;
-    size_t cap = 1024;
-    while (cap < n_got * 2)
-        cap *= 2;
-    bucket *table = calloc(cap, sizeof *table);
-    if (!table)
-        dpl__dist_abort(d, "out of memory");
     dpl__pair_list pairs = {0};
-    for (size_t i = 0; i < n_got; i++) {
-        size_t j = (size_t)(k[i].key ^ (k[i].key >> 31)) & (cap - 1);
-        while (table[j].used && table[j].key != k[i].key)
-            j = (j + 1) & (cap - 1);
-        bucket *b = &table[j];
-        if (!b->used) {
-            *b = (bucket){k[i].key, k[i].g, k[i].g, 1, 0};
-            continue;
-        }
-        push_pair(d, &pairs, b->first, k[i].g);
-        if (b->last != b->first)
-            push_pair(d, &pairs, b->last, k[i].g);
-        b->last = k[i].g;
-    }
-    free(table);
+    if (dpl__buckets_reset(buckets, n_got) != DPL_OK)
+        dpl__dist_abort(d, "out of memory");
+    for (size_t i = 0; i < n_got; i++)
+        if (dpl__buckets_add(buckets, k[i].key, k[i].g, &pairs) != DPL_OK)
+            dpl__dist_abort(d, "out of memory");
     dpl__buf_free(&got);
     uint32_t *pdest = realloc(dest, (pairs.n + 1) * sizeof *pdest);
     if (!pdest)
@@ -147,7 +120,7 @@ static void fetch_round(dpl__dist *d, const uint64_t *pairs, size_t n, fetched *
         if (b - d->base >= d->n) /* held elsewhere */
             f->docs[f->n++] = b;
     }
-    f->n = dpl__u32_sort_unique(f->docs, f->n);
+    f->n = dpl_set_normalize(f->docs, f->n);
     f->offs = malloc((f->n + 1) * sizeof *f->offs);
     f->counts = malloc((f->n + 1) * sizeof *f->counts);
     if (!f->offs || !f->counts)
@@ -311,8 +284,10 @@ int dpl__dist_near(dpl__dist *d)
     }
     dpl__pair_list cand = {0};
     uint64_t before = d->stats.bytes_routed;
+    dpl__buckets buckets = {0};
     for (unsigned band = 0; band < job->bands; band++)
-        band_candidates(d, band, &cand);
+        band_candidates(d, band, &buckets, &cand);
+    dpl__buckets_free(&buckets);
     d->stats.routed_bands += d->stats.bytes_routed - before;
     before = d->stats.bytes_routed;
     int rc = dpl__pairs_sort_unique(&cand);

@@ -66,7 +66,7 @@ static void gather_infos(dpl__dist *d, infos *in)
     }
     for (size_t i = 0; i < job->n_near; i++)
         in->docs[in->n++] = job->near_pairs[i].b;
-    in->n = dpl__u32_sort_unique(in->docs, in->n);
+    in->n = dpl_set_normalize(in->docs, in->n);
     if (!(in->offs = malloc((in->n + 1) * sizeof *in->offs)))
         dpl__dist_abort(d, "out of memory");
     dpl__dist_fetch(d, in->docs, in->n, serve_info, NULL, &in->data, in->offs);
@@ -185,21 +185,9 @@ static int render_near_pairs(render_ctx *c, FILE *f)
     return DPL_OK;
 }
 
-/* Each document that matched the `against` index, with its match there. */
 static int render_archived_pairs(render_ctx *c, FILE *f)
 {
-    dpl_job *job = c->d->job;
-    for (size_t i = 0; i < job->n_arch && !job->stop; i++) {
-        const arch_match *a = &job->arch[i];
-        size_t len;
-        const char *id = id_of(job, a->doc, &len);
-        job->sum.pairs++;
-        DPL_TRY(dpl__write_pair_line(f, job->arch_ids.data + a->id_off, a->id_len, id, len,
-                                     dpl__kind_names[a->kind == DPL_MATCH_EXACT ? KIND_EXACT
-                                                                                : KIND_NEAR],
-                                     a->score, 1));
-    }
-    return DPL_OK;
+    return dpl__job_write_archived_pairs(c->d->job, f);
 }
 
 static int render_corpus(render_ctx *c, FILE *f)
@@ -297,23 +285,15 @@ static int by_string(const void *a, const void *b)
  * would interleave. Every process answers the same, from the list of all files. */
 static int output_paths_collide(dpl__dist *d)
 {
-    static const char *const suffixes[] = {".gz", ".zst", ".zstd"};
     char **keys = calloc(d->n_files + 1, sizeof *keys);
     if (!keys)
         dpl__dist_abort(d, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < d->n_files; i++) {
         const dpl__part *p = &d->files[i];
-        size_t len = strlen(p->e.rel);
-        for (size_t k = 0; k < sizeof suffixes / sizeof *suffixes; k++) {
-            size_t m = strlen(suffixes[k]);
-            if (len > m && strcmp(p->e.rel + len - m, suffixes[k]) == 0) {
-                len -= m;
-                break;
-            }
-        }
-        if (asprintf(&keys[n++], "%u/%.*s", p->input, (int)len, p->e.rel) < 0)
+        if (asprintf(&keys[n++], "%u/%s", p->input, p->e.rel) < 0)
             dpl__dist_abort(d, "out of memory");
+        dpl__strip_compression_suffix(keys[n - 1]);
     }
     qsort(keys, n, sizeof *keys, by_string);
     int collide = 0;

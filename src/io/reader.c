@@ -266,10 +266,9 @@ static void skip_bom(const dpl_reader *r, const char **data, size_t *len, uint64
  * place; a line that spans chunks is gathered in r->carry, unless it exceeds the size
  * limit, in which case it is only skipped. Sets *ended when a newline was seen and
  * *total to the line's length. */
-static int scan_line(dpl_reader *r, const char **zero_copy, size_t *total, int *ended,
-                     int *source_error)
+static int scan_line(dpl_reader *r, size_t limit, const char **zero_copy, size_t *total,
+                     int *ended, int *source_error)
 {
-    size_t limit = max_doc(r);
     for (;;) {
         if (r->chunk_pos == r->chunk_len) {
             if (r->src_done) {
@@ -311,10 +310,8 @@ static int skip_partial_line(dpl_reader *r, int *fatal)
     size_t total = 0;
     int ended = 0, source_error = DPL_OK;
     r->skip_partial = 0;
-    size_t saved_limit = r->opts.max_doc_bytes;
-    r->opts.max_doc_bytes = 1; /* only skipped: nothing of it is kept */
-    *fatal = scan_line(r, &zero_copy, &total, &ended, &source_error);
-    r->opts.max_doc_bytes = saved_limit;
+    /* a limit of 0: only skipped, nothing of it is kept */
+    *fatal = scan_line(r, 0, &zero_copy, &total, &ended, &source_error);
     dpl__buf_clear(&r->carry);
     return source_error;
 }
@@ -339,7 +336,8 @@ static int next_line(dpl_reader *r, dpl__raw *raw, int *fatal)
         const char *zero_copy = NULL;
         size_t total = 0;
         int ended = 0, source_error = DPL_OK;
-        if ((*fatal = scan_line(r, &zero_copy, &total, &ended, &source_error)) != DPL_OK)
+        if ((*fatal = scan_line(r, max_doc(r), &zero_copy, &total, &ended,
+                                &source_error)) != DPL_OK)
             return 0;
         if (source_error != DPL_OK) {
             r->line++;

@@ -680,7 +680,7 @@ static int write_pair(dpl_job *job, FILE *f, uint32_t a, uint32_t b, enum kind k
 }
 
 /* Each document that matched the `against` index, with its match there. */
-static int write_archived_pairs(dpl_job *job, FILE *f)
+int dpl__job_write_archived_pairs(dpl_job *job, FILE *f)
 {
     for (size_t i = 0; i < job->n_arch && !job->stop; i++) {
         const arch_match *a = &job->arch[i];
@@ -720,7 +720,7 @@ static int write_pairs(dpl_job *job, FILE *f)
         job->sum.pairs++;
         DPL_TRY(dpl__write_xling_pair_line(f, &line));
     }
-    return write_archived_pairs(job, f);
+    return dpl__job_write_archived_pairs(job, f);
 }
 
 static int write_manifest(dpl_job *job, FILE *manifest)
@@ -790,7 +790,7 @@ static int mkdirs_for(char *path)
     return DPL_OK;
 }
 
-static const char *strip_compression_suffix(char *name)
+const char *dpl__strip_compression_suffix(char *name)
 {
     static const char *const sfx[] = {".gz", ".zst", ".zstd"};
     size_t n = strlen(name);
@@ -823,7 +823,7 @@ static int corpus_path(const dpl_job *job, const dpl__raw *raw, dpl__buf *path)
     const char *rel = strcmp(raw->source, "-") == 0 ? (raw->jsonl ? "stdin.jsonl" : "stdin.txt")
                                                     : raw->rel;
     DPL_TRY(dpl__buf_printf(path, "%s", rel));
-    strip_compression_suffix(path->data);
+    dpl__strip_compression_suffix(path->data);
     path->len = strlen(path->data);
     return DPL_OK;
 }

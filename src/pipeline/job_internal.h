@@ -217,6 +217,10 @@ int dpl__job_setup(dpl_job *job);        /* settings resolved, spills opened */
 int dpl__job_open_outputs(dpl_job *job); /* temporary outputs created */
 int dpl__job_read(dpl_job *job);         /* pass 1 */
 int dpl__job_copy_kept(dpl_job *job);    /* pass 3: kept records copied, by status */
+/* The pairs of documents with a match in the `against` index (local numbers). */
+int dpl__job_write_archived_pairs(dpl_job *job, FILE *f);
+/* A corpus output's name for an input file: without .gz, .zst or .zstd (in place). */
+const char *dpl__strip_compression_suffix(char *name);
 int dpl__job_commit_outputs(dpl_job *job);
 void dpl__job_abort_outputs(dpl_job *job);
 const char *dpl__job_doc_id(const dpl_job *job, const doc *d);
@@ -229,6 +233,19 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lo
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
 int dpl__pairs_sort_unique(dpl__pair_list *p); /* radix sort, duplicates dropped */
+/* The LSH buckets of one band. Members are added in document order; each pairs with the
+ * first and the previous member of its bucket (pairs (a << 32) | b into `out`). */
+typedef struct dpl__bucket {
+    uint64_t key;
+    uint32_t first_plus_one, last; /* first_plus_one 0: an empty slot */
+} dpl__bucket;
+typedef struct dpl__buckets {
+    dpl__bucket *table;
+    size_t cap;
+} dpl__buckets;
+int dpl__buckets_reset(dpl__buckets *b, size_t members); /* empty, room for `members` */
+int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out);
+void dpl__buckets_free(dpl__buckets *b);
 /* Document d's spilled values into *items (grown to *cap): a shingle set, sorted and
  * deduplicated, or a signature under --no-verify; *n their count. */
 int dpl__near_read_spill(const dpl_job *job, uint32_t d, uint32_t **items, size_t *cap,

@@ -192,11 +192,6 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
 
 /* ------------------------------------------------------------------ candidates ------ */
 
-typedef struct bucket {
-    uint64_t key;
-    uint32_t first_plus_one, last;
-} bucket;
-
 static int add_pair(dpl__pair_list *p, uint32_t a, uint32_t b)
 {
     DPL_TRY(dpl__grow((void **)&p->items, &p->cap, p->n + 1, sizeof *p->items));
@@ -204,29 +199,56 @@ static int add_pair(dpl__pair_list *p, uint32_t a, uint32_t b)
     return DPL_OK;
 }
 
-/* Pairs each document with the first and the previous member of its bucket in one band:
- * linear in the number of documents, and a bucket of m members gives 2m pairs, not m^2. */
-static int band_candidates(dpl_job *job, unsigned band, bucket *table, size_t cap,
-                           dpl__pair_list *out)
+int dpl__buckets_reset(dpl__buckets *b, size_t members)
 {
-    memset(table, 0, cap * sizeof *table);
-    for (size_t d = 0; d < job->n_docs; d++) {
-        if (job->docs[d].n_spilled == 0)
-            continue;
-        uint64_t key = job->band_keys[d * job->bands + band];
-        size_t j = (size_t)(key ^ (key >> 29)) & (cap - 1);
-        while (table[j].first_plus_one && table[j].key != key)
-            j = (j + 1) & (cap - 1);
-        bucket *bk = &table[j];
-        if (!bk->first_plus_one) {
-            *bk = (bucket){key, (uint32_t)d + 1, (uint32_t)d};
-            continue;
-        }
-        DPL_TRY(add_pair(out, bk->first_plus_one - 1, (uint32_t)d));
-        if (bk->last != bk->first_plus_one - 1)
-            DPL_TRY(add_pair(out, bk->last, (uint32_t)d));
-        bk->last = (uint32_t)d;
+    size_t cap = 1024;
+    while (cap < members * 2)
+        cap *= 2;
+    if (cap > b->cap) {
+        free(b->table);
+        b->cap = 0;
+        if (!(b->table = malloc(cap * sizeof *b->table)))
+            return DPL_ENOMEM;
+        b->cap = cap;
     }
+    memset(b->table, 0, b->cap * sizeof *b->table);
+    return DPL_OK;
+}
+
+/* Linear in the number of documents: a bucket of m members gives 2m pairs, not m^2. */
+int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out)
+{
+    size_t mask = b->cap - 1, j = (size_t)(key ^ (key >> 29)) & mask;
+    while (b->table[j].first_plus_one && b->table[j].key != key)
+        j = (j + 1) & mask;
+    dpl__bucket *bk = &b->table[j];
+    if (!bk->first_plus_one) {
+        *bk = (dpl__bucket){key, member + 1, member};
+        return DPL_OK;
+    }
+    DPL_TRY(add_pair(out, bk->first_plus_one - 1, member));
+    if (bk->last != bk->first_plus_one - 1)
+        DPL_TRY(add_pair(out, bk->last, member));
+    bk->last = member;
+    return DPL_OK;
+}
+
+void dpl__buckets_free(dpl__buckets *b)
+{
+    free(b->table);
+    b->table = NULL;
+    b->cap = 0;
+}
+
+/* One band's candidates, the documents in order. */
+static int band_candidates(dpl_job *job, unsigned band, dpl__buckets *buckets,
+                           size_t active, dpl__pair_list *out)
+{
+    DPL_TRY(dpl__buckets_reset(buckets, active));
+    for (size_t d = 0; d < job->n_docs; d++)
+        if (job->docs[d].n_spilled != 0)
+            DPL_TRY(dpl__buckets_add(buckets, job->band_keys[d * job->bands + band],
+                                     (uint32_t)d, out));
     return DPL_OK;
 }
 
@@ -268,16 +290,11 @@ static int find_candidates(dpl_job *job, dpl__pair_list *pairs)
     size_t active = 0;
     for (size_t d = 0; d < job->n_docs; d++)
         active += job->docs[d].n_spilled != 0;
-    size_t cap = 1024;
-    while (cap < active * 2)
-        cap *= 2;
-    bucket *table = malloc(cap * sizeof *table);
-    if (!table)
-        return DPL_ENOMEM;
+    dpl__buckets buckets = {0};
     int rc = DPL_OK;
     for (unsigned band = 0; band < job->bands && rc == DPL_OK && !job->stop; band++)
-        rc = band_candidates(job, band, table, cap, pairs);
-    free(table);
+        rc = band_candidates(job, band, &buckets, active, pairs);
+    dpl__buckets_free(&buckets);
     return rc == DPL_OK ? dpl__pairs_sort_unique(pairs) : rc;
 }
 

@@ -260,8 +260,7 @@ static int check_page(walk *w, const unsigned char *page, uint64_t pgno, unsigne
         if (branch) {
             uint64_t child = (uint64_t)dpl__load16(node) | (uint64_t)dpl__load16(node + 2) << 16 |
                              (uint64_t)dpl__load16(node + 4) << 32;
-            if (NODE_HEADER + (size_t)dpl__load16(node + 6) > room ||
-                !walk_tree(w, child, depth + 1, max_depth, kind))
+            if (!walk_tree(w, child, depth + 1, max_depth, kind))
                 return 0;
         } else if (!check_leaf_node(w, node, room, kind)) {
             return 0;

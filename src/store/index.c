@@ -58,7 +58,6 @@ struct dpl_index {
     /* readers hold it shared for the life of their transaction; a commit that grows the
      * map holds it alone, as LMDB wants no transaction open while it does */
     pthread_rwlock_t resize_lock;
-    size_t map_size;
     /* the writer */
     pthread_mutex_t write_lock;
     MDB_txn *wtxn;
@@ -337,11 +336,9 @@ typedef dpl__doc_list candidates;
 
 /* The documents sharing the exact key (`exact`) or a band's bucket (`near`), in every
  * committed run and, for the writer, among its uncommitted adds. */
-static int gather(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
+static int gather(MDB_txn *txn, const dpl_index *ix, const uint32_t *keys, unsigned n,
                   const dpl__pending *pending, candidates *exact, candidates *near)
 {
-    uint32_t keys[1 + DPL_MAX_NUM_PERM];
-    unsigned n = bucket_keys(ix, fp, keys);
     MDB_cursor *cur;
     int rc = mdb_cursor_open(txn, ix->runs, &cur);
     if (rc != MDB_SUCCESS)
@@ -413,11 +410,12 @@ static int score(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
 }
 
 static int find(MDB_txn *txn, const dpl_index *ix, const dpl__index_fp *fp,
-                const dpl__pending *pending, dpl_results *res)
+                const uint32_t *keys, unsigned n_keys, const dpl__pending *pending,
+                dpl_results *res)
 {
     results_clear(res);
     candidates exact = {0}, near = {0};
-    int rc = gather(txn, ix, fp, pending, &exact, &near);
+    int rc = gather(txn, ix, keys, n_keys, pending, &exact, &near);
     if (rc == DPL_OK)
         rc = score(txn, ix, fp, &exact, &near, res);
     free(exact.docs);
@@ -457,15 +455,22 @@ static void meta_number(MDB_txn *txn, const dpl_index *ix, const char *name, voi
 /* ------------------------------------------------------------------ transactions ----- */
 
 /* A read-only transaction; end it with end_read(). */
+/* Another process grew the file past our map: adopt its size, while no transaction of
+ * this process is open (the resize lock keeps readers out). */
+static void adopt_map(dpl_index *ix)
+{
+    pthread_rwlock_wrlock(&ix->resize_lock);
+    mdb_env_set_mapsize(ix->env, 0);
+    pthread_rwlock_unlock(&ix->resize_lock);
+}
+
 static int begin_read(dpl_index *ix, MDB_txn **txn)
 {
     pthread_rwlock_rdlock(&ix->resize_lock);
     int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the file past our map: adopt */
+    if (rc == MDB_MAP_RESIZED) {
         pthread_rwlock_unlock(&ix->resize_lock);
-        pthread_rwlock_wrlock(&ix->resize_lock);
-        mdb_env_set_mapsize(ix->env, 0);
-        pthread_rwlock_unlock(&ix->resize_lock);
+        adopt_map(ix);
         pthread_rwlock_rdlock(&ix->resize_lock);
         rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
     }
@@ -492,8 +497,7 @@ static void grow_map(dpl_index *ix)
     if (used * 2 < info.me_mapsize)
         return;
     pthread_rwlock_wrlock(&ix->resize_lock);
-    if (mdb_env_set_mapsize(ix->env, info.me_mapsize * 2) == MDB_SUCCESS)
-        ix->map_size = info.me_mapsize * 2;
+    mdb_env_set_mapsize(ix->env, info.me_mapsize * 2);
     pthread_rwlock_unlock(&ix->resize_lock);
 }
 
@@ -511,7 +515,7 @@ static int writer(dpl_index *ix, MDB_txn **out)
     }
     int rc = mdb_txn_begin(ix->env, NULL, 0, &ix->wtxn);
     if (rc == MDB_MAP_RESIZED) {
-        mdb_env_set_mapsize(ix->env, 0);
+        adopt_map(ix);
         rc = mdb_txn_begin(ix->env, NULL, 0, &ix->wtxn);
     }
     if (rc != MDB_SUCCESS) {
@@ -545,17 +549,15 @@ static int write_failed(dpl_index *ix, int lmdb_rc)
 /* ------------------------------------------------------------------ add -------------- */
 
 /* The document's bucket entries wait in memory until the commit writes them as a run. */
-static int pend_buckets(dpl_index *ix, const dpl__index_fp *fp, uint32_t doc)
+static int pend_buckets(dpl_index *ix, const uint32_t *keys, unsigned n, uint32_t doc)
 {
-    uint32_t keys[1 + DPL_MAX_NUM_PERM];
-    unsigned n = bucket_keys(ix, fp, keys);
     for (unsigned i = 0; i < n; i++)
         DPL_TRY(dpl__pending_add(&ix->pending, keys[i], doc));
     return DPL_OK;
 }
 
 static int put_doc(MDB_txn *txn, dpl_index *ix, const dpl__index_fp *fp, const char *id,
-                   size_t id_len, uint32_t doc)
+                   size_t id_len, MDB_val *id_key, uint32_t doc)
 {
     size_t sig_bytes = fp->has_sig ? (size_t)ix->set.k * 2 : 0;
     MDB_val key = {sizeof doc, &doc}, val = {DOC_HEADER + sig_bytes + id_len, NULL};
@@ -567,16 +569,14 @@ static int put_doc(MDB_txn *txn, dpl_index *ix, const dpl__index_fp *fp, const c
     memcpy(p + 1, &fp->exact, sizeof fp->exact);
     memcpy(p + DOC_HEADER, fp->sig, sig_bytes);
     memcpy(p + DOC_HEADER + sig_bytes, id, id_len);
-    XXH128_hash_t h;
-    MDB_val ik = id_key(id, id_len, &h), iv = {sizeof doc, &doc};
-    return mdb_put(txn, ix->ids, &ik, &iv, MDB_NOOVERWRITE);
+    MDB_val iv = {sizeof doc, &doc};
+    return mdb_put(txn, ix->ids, id_key, &iv, MDB_NOOVERWRITE);
 }
 
-static int has_id(MDB_txn *txn, const dpl_index *ix, const char *id, size_t len, uint32_t *doc)
+static int has_id(MDB_txn *txn, const dpl_index *ix, MDB_val *id_key, uint32_t *doc)
 {
-    XXH128_hash_t h;
-    MDB_val key = id_key(id, len, &h), val;
-    int rc = mdb_get(txn, ix->ids, &key, &val);
+    MDB_val val;
+    int rc = mdb_get(txn, ix->ids, id_key, &val);
     if (rc == MDB_SUCCESS && val.mv_size == sizeof *doc && doc)
         memcpy(doc, val.mv_data, sizeof *doc);
     return rc;
@@ -591,25 +591,31 @@ int dpl_index_add(dpl_index *ix, const char *id, size_t id_len, const char *text
     dpl__index_fp *fp = malloc(sizeof *fp);
     if (!fp)
         return DPL_ENOMEM;
+    XXH128_hash_t h;
+    MDB_val ik = id_key(id, id_len, &h);
+    uint32_t keys[1 + DPL_MAX_NUM_PERM];
+    unsigned n_keys = 0;
     pthread_mutex_lock(&ix->write_lock);
     MDB_txn *txn;
     int rc = writer(ix, &txn);
     if (rc == DPL_OK) {
-        int got = has_id(txn, ix, id, id_len, NULL);
+        int got = has_id(txn, ix, &ik, NULL);
         rc = got == MDB_SUCCESS ? DPL_EDUPID : got == MDB_NOTFOUND ? DPL_OK
                                                                    : write_failed(ix, got);
     }
     if (rc == DPL_OK)
         rc = fingerprint(ix, text, len, fp);
-    if (rc == DPL_OK)
-        rc = find(txn, ix, fp, &ix->pending, dups);
+    if (rc == DPL_OK) {
+        n_keys = bucket_keys(ix, fp, keys);
+        rc = find(txn, ix, fp, keys, n_keys, &ix->pending, dups);
+    }
     if (rc == DPL_OK && ix->next_doc == UINT32_MAX)
         rc = DPL_ENOMEM; /* four billion documents: the numbering is spent */
     if (rc == DPL_OK) {
-        int put = put_doc(txn, ix, fp, id, id_len, ix->next_doc);
+        int put = put_doc(txn, ix, fp, id, id_len, &ik, ix->next_doc);
         if (put != MDB_SUCCESS)
             rc = write_failed(ix, put);
-        else if ((rc = pend_buckets(ix, fp, ix->next_doc)) != DPL_OK)
+        else if ((rc = pend_buckets(ix, keys, n_keys, ix->next_doc)) != DPL_OK)
             rollback(ix); /* out of memory: as documented */
         else
             ix->next_doc++, ix->count++;
@@ -634,7 +640,8 @@ int dpl_index_query(dpl_index *ix, const char *text, size_t len, dpl_results *du
     if (rc == DPL_OK)
         rc = begin_read(ix, &txn);
     if (rc == DPL_OK) {
-        rc = find(txn, ix, fp, NULL, dups);
+        uint32_t keys[1 + DPL_MAX_NUM_PERM];
+        rc = find(txn, ix, fp, keys, bucket_keys(ix, fp, keys), NULL, dups);
         end_read(ix, txn);
     }
     free(fp);
@@ -645,9 +652,11 @@ int dpl_index_contains(dpl_index *ix, const char *id, size_t id_len)
 {
     if (!ix || (!id && id_len))
         return DPL_EINVAL;
+    XXH128_hash_t h;
+    MDB_val ik = id_key(id ? id : "", id_len, &h);
     MDB_txn *txn;
     DPL_TRY(begin_read(ix, &txn));
-    int rc = has_id(txn, ix, id ? id : "", id_len, NULL);
+    int rc = has_id(txn, ix, &ik, NULL);
     end_read(ix, txn);
     return rc == MDB_SUCCESS ? 1 : rc == MDB_NOTFOUND ? 0 : from_lmdb(rc);
 }
@@ -655,18 +664,16 @@ int dpl_index_contains(dpl_index *ix, const char *id, size_t id_len)
 /* ------------------------------------------------------------------ remove ----------- */
 
 /* The record and the id go now; the bucket entries at the next merges (removed). */
-static int delete_doc(MDB_txn *txn, const dpl_index *ix, uint32_t doc, const char *id,
-                      size_t id_len)
+static int delete_doc(MDB_txn *txn, const dpl_index *ix, uint32_t doc, MDB_val *id_key)
 {
-    XXH128_hash_t h;
-    MDB_val ik = id_key(id, id_len, &h), dk = {sizeof doc, &doc}, none = {0, NULL};
+    MDB_val dk = {sizeof doc, &doc}, none = {0, NULL};
     int rc = mdb_del(txn, ix->docs, &dk, NULL);
     if (rc == MDB_NOTFOUND)
         rc = MDB_CORRUPTED; /* an id without its record */
     if (rc == MDB_SUCCESS)
         rc = mdb_put(txn, ix->removed, &dk, &none, 0);
     if (rc == MDB_SUCCESS)
-        rc = mdb_del(txn, ix->ids, &ik, NULL);
+        rc = mdb_del(txn, ix->ids, id_key, NULL);
     return rc;
 }
 
@@ -674,17 +681,19 @@ int dpl_index_remove(dpl_index *ix, const char *id, size_t id_len)
 {
     if (!ix || !id || id_len == 0 || id_len > MAX_ID_BYTES)
         return DPL_EINVAL;
+    XXH128_hash_t h;
+    MDB_val ik = id_key(id, id_len, &h);
     pthread_mutex_lock(&ix->write_lock);
     MDB_txn *txn;
     uint32_t doc = 0;
     int rc = writer(ix, &txn);
     if (rc == DPL_OK) {
-        int got = has_id(txn, ix, id, id_len, &doc);
+        int got = has_id(txn, ix, &ik, &doc);
         rc = got == MDB_NOTFOUND ? DPL_ENOENT : got != MDB_SUCCESS ? write_failed(ix, got)
                                                                    : DPL_OK;
     }
     if (rc == DPL_OK) {
-        int del = delete_doc(txn, ix, doc, id, id_len);
+        int del = delete_doc(txn, ix, doc, &ik);
         if (del == MDB_SUCCESS)
             ix->count--;
         else
@@ -925,12 +934,11 @@ static int settle_settings(dpl_index *ix, MDB_txn *txn, const dpl_options *opts,
     if (rc != MDB_SUCCESS)
         return fail(msg, cap, DPL_ENOTINDEX, path, "no settings record", rc);
     char inner[400];
-    int err = dpl__settings_check(v.mv_data, v.mv_size, opts, inner, sizeof inner);
+    int err = dpl__settings_check(v.mv_data, v.mv_size, opts, &ix->set, inner, sizeof inner);
     if (err != DPL_OK) {
         snprintf(msg, cap, "%s: %s", path ? path : "(in-memory index)", inner);
         return err;
     }
-    dpl__settings_parse(v.mv_data, v.mv_size, &ix->set);
     if (opts && opts->threshold > 0 && opts->threshold <= 1)
         ix->set.threshold = opts->threshold; /* it only filters matches */
     return DPL_OK;
@@ -1041,10 +1049,8 @@ static int env_with_map(dpl_index *ix, const char *dir, unsigned flags, unsigned
             rc = mdb_env_set_mapsize(ix->env, size);
         if (rc == MDB_SUCCESS)
             rc = mdb_env_open(ix->env, dir, flags, mode);
-        if (rc == MDB_SUCCESS) {
-            ix->map_size = size;
+        if (rc == MDB_SUCCESS)
             return rc;
-        }
         mdb_env_close(ix->env);
         ix->env = NULL;
         size_t floor = map_start() < MAP_FLOOR ? map_start() : MAP_FLOOR;

@@ -197,14 +197,15 @@ static int check_versions(const char *text, size_t len, char *msg, size_t cap)
     return DPL_OK;
 }
 
-int dpl__settings_check(const char *text, size_t len, const dpl_options *opts, char *msg,
-                        size_t cap)
+int dpl__settings_check(const char *text, size_t len, const dpl_options *opts,
+                        dpl__index_settings *out, char *msg, size_t cap)
 {
     dpl__index_settings s;
     if (dpl__settings_parse(text, len, &s) != DPL_OK) {
         snprintf(msg, cap, "the index's settings record is damaged or of another version");
         return DPL_ENOTINDEX;
     }
+    *out = s;
     DPL_TRY(check_versions(text, len, msg, cap));
     if (!opts)
         return DPL_OK;

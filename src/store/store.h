@@ -52,9 +52,10 @@ int dpl__settings_format(const dpl__index_settings *s, dpl__buf *out);
 int dpl__settings_parse(const char *text, size_t len, dpl__index_settings *out);
 /* Compare stored settings with those given at open: DPL_OK, or DPL_EINCOMPATIBLE with a
  * message naming the first setting that differs. Only the settings `opts` gives
- * (non-zero) are compared; versions always. */
-int dpl__settings_check(const char *stored, size_t len, const dpl_options *opts, char *msg,
-                        size_t msg_cap);
+ * (non-zero) are compared; versions always. *out receives the stored settings once they
+ * parse. */
+int dpl__settings_check(const char *stored, size_t len, const dpl_options *opts,
+                        dpl__index_settings *out, char *msg, size_t msg_cap);
 
 /* The two LMDB meta pages of PATH/data.mdb checked before LMDB reads them: DPL_OK (also
  * when the file is absent or empty), or DPL_ENOTINDEX with a message. */
