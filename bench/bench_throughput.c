@@ -358,18 +358,26 @@ int main(int argc, char **argv)
 {
     size_t mb = 256, doc_bytes = 3000;
     uint64_t seed = 1;
+    int keep = 0;
     if (argc == 5 && strcmp(argv[1], "--run-job") == 0)
         return run_job_child(argv[2], atoi(argv[3]), atoi(argv[4]));
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--mb") == 0)
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--keep") == 0) {
+            keep = 1; /* leave the corpus for profiling a job by hand */
+            i--;
+        } else if (i + 1 == argc)
+            mb = 0;
+        else if (strcmp(argv[i], "--mb") == 0)
             mb = (size_t)atol(argv[i + 1]);
         else if (strcmp(argv[i], "--seed") == 0)
             seed = (uint64_t)atoll(argv[i + 1]);
         else if (strcmp(argv[i], "--doc-bytes") == 0)
             doc_bytes = (size_t)atol(argv[i + 1]);
+        else
+            mb = 0; /* an unknown option: print the usage */
     }
     if (mb == 0 || doc_bytes < 100) {
-        fprintf(stderr, "usage: bench_throughput [--mb N] [--seed S] [--doc-bytes N>=100]\n");
+        fprintf(stderr, "usage: bench_throughput [--mb N] [--seed S] [--doc-bytes N>=100] [--keep]\n");
         return 2;
     }
     corpus c = {0};
@@ -445,7 +453,10 @@ int main(int argc, char **argv)
         unlink(c.path);
         return 1;
     }
-    unlink(c.path);
+    if (keep)
+        printf("corpus kept: %s\n", c.path);
+    else
+        unlink(c.path);
     for (size_t i = 0; i < c.n; i++)
         free(c.texts[i]);
     free(c.texts);

@@ -125,7 +125,10 @@ enum dpl_norm_flag {
                        DPL_NORM_PUNCT | DPL_NORM_WHITESPACE,
     /** Testing aid: send ASCII through the general Unicode path too, to check that the
      *  ASCII fast path gives identical output. Slower; never needed otherwise. */
-    DPL_NORM_NO_ASCII_FAST_PATH = 1u << 16
+    DPL_NORM_NO_ASCII_FAST_PATH = 1u << 16,
+    /** Testing aid: the ASCII fast path without its AVX2 code, as on a CPU without AVX2
+     *  (chosen at run time otherwise), to check that both give identical output. */
+    DPL_NORM_NO_SIMD = 1u << 17
 };
 
 /** A normalizer holds scratch buffers, so it is reusable and cheap per call.

@@ -112,6 +112,52 @@ static uint64_t rng(uint64_t *s)
  * their marks, Han, fullwidth forms, general punctuation, ignorables and no-break
  * spaces: the fast paths (ASCII and the 2-byte/punctuation table) must agree with the
  * general one, under every combination of the flags. */
+static int normalize_equal(dpl_normalizer *a, dpl_normalizer *b, const char *text, size_t len)
+{
+    const char *x, *y;
+    size_t xlen, ylen;
+    dpl_normalize(a, text, len, &x, &xlen, NULL);
+    char *copy = malloc(xlen + 1);
+    memcpy(copy, x, xlen + 1);
+    dpl_normalize(b, text, len, &y, &ylen, NULL);
+    int equal = xlen == ylen && memcmp(copy, y, xlen) == 0;
+    free(copy);
+    return equal;
+}
+
+/* Random texts of `count_max` pieces: the ASCII fast path (with its AVX2 blocks where the
+ * CPU has them, and without) must agree with the general path. */
+static void compare_pieces(unsigned flags, int rounds, const char *const *pieces,
+                           size_t npieces, int count_max, int *mismatches)
+{
+    uint64_t seed = 0x9E3779B97F4A7C15ull ^ flags ^ (uint64_t)count_max;
+    dpl_normalizer *fast = dpl_normalizer_create(flags);
+    dpl_normalizer *scalar = dpl_normalizer_create(flags | DPL_NORM_NO_SIMD);
+    dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
+    char *text = malloc((size_t)count_max * 32);
+    for (int round = 0; round < rounds; round++) {
+        size_t len = 0;
+        int count = (int)(rng(&seed) % (uint64_t)count_max);
+        for (int i = 0; i < count; i++) {
+            const char *p = pieces[rng(&seed) % npieces];
+            size_t n = strlen(p);
+            memcpy(text + len, p, n);
+            len += n;
+        }
+        *mismatches += !normalize_equal(fast, slow, text, len);
+        *mismatches += !normalize_equal(scalar, slow, text, len);
+    }
+    free(text);
+    dpl_normalizer_free(fast);
+    dpl_normalizer_free(scalar);
+    dpl_normalizer_free(slow);
+}
+
+/* Random text mixing ASCII with accents, combining marks after ASCII and non-ASCII
+ * letters, Latin-1 and Latin Extended letters, Greek, Cyrillic, Hebrew and Arabic with
+ * their marks, Han, fullwidth forms, general punctuation, ignorables and no-break
+ * spaces: the fast paths (ASCII and the 2-byte/punctuation table) must agree with the
+ * general one, under every combination of the flags. */
 static void compare_paths(unsigned flags, int rounds, int *mismatches)
 {
     static const char *const pieces[] = {"A", "b", "Z", " ", "  ", "\n", ",", ".", "-", "'",
@@ -123,39 +169,31 @@ static void compare_paths(unsigned flags, int rounds, int *mismatches)
         "\xE2\x80\xAF", "\xE2\x81\x84", "\xCE\x86", "\xCE\xB1\xCC\x81", "\xCF\x82", "\xCE\x90",
         "\xD1\x91", "\xD0\xB5\xCC\x88", "\xD2\x83", "\xD7\xA9\xD7\x81", "\xD8\xA8\xD9\x8E",
         "\xCD\x84", "\xCD\x80", "\xC3\xA5\xCC\x8A", "\xC4\xB1", "\xC9\xA1", "\xDF\x80"};
-    uint64_t seed = 0x9E3779B97F4A7C15ull ^ flags;
-    dpl_normalizer *fast = dpl_normalizer_create(flags);
-    dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
-    char text[1024];
-    for (int round = 0; round < rounds; round++) {
-        size_t len = 0;
-        int count = (int)(rng(&seed) % 40);
-        for (int i = 0; i < count; i++) {
-            const char *p = pieces[rng(&seed) % (sizeof pieces / sizeof *pieces)];
-            size_t n = strlen(p);
-            memcpy(text + len, p, n);
-            len += n;
-        }
-        const char *a, *b;
-        size_t alen, blen;
-        dpl_normalize(fast, text, len, &a, &alen, NULL);
-        char *copy = malloc(alen + 1);
-        memcpy(copy, a, alen + 1);
-        dpl_normalize(slow, text, len, &b, &blen, NULL);
-        if (alen != blen || memcmp(copy, b, alen) != 0)
-            (*mismatches)++;
-        free(copy);
-    }
-    dpl_normalizer_free(fast);
-    dpl_normalizer_free(slow);
+    compare_pieces(flags, rounds, pieces, sizeof pieces / sizeof *pieces, 40, mismatches);
+}
+
+/* Long ASCII texts, so that the 32-byte blocks see every case: runs of spaces and
+ * punctuation across block edges, blocks of spaces only, leading and trailing spaces,
+ * upper case, control characters, and a rare non-ASCII letter that ends the run. */
+static void compare_ascii_blocks(unsigned flags, int rounds, int *mismatches)
+{
+    static const char *const pieces[] = {"the ", "Quick ", "BROWN", " fox", ", ", ". ", "  ",
+        "                                  ", "\n\n", "\t", "-", "--", "'s", "(a)", "[1]",
+        "x", "Y", "0123456789", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "!!!", "...", "$5", "a_b", "~", "\x01", "\x7F", "\r\n", "e\xCC\x81", "\xC3\xA9",
+        ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", "word word word word word word word word "};
+    compare_pieces(flags, rounds, pieces, sizeof pieces / sizeof *pieces, 120, mismatches);
 }
 
 static void test_fast_path_matches_general_path(void)
 {
     int mismatches = 0;
     compare_paths(DPL_NORM_DEFAULT, 20000, &mismatches);
-    for (unsigned flags = 1; flags < 32; flags++) /* every subset of the five flags */
+    compare_ascii_blocks(DPL_NORM_DEFAULT, 20000, &mismatches);
+    for (unsigned flags = 1; flags < 32; flags++) { /* every subset of the five flags */
         compare_paths(flags, 2000, &mismatches);
+        compare_ascii_blocks(flags, 500, &mismatches);
+    }
     CHECK_EQ_INT(mismatches, 0);
 }
 

@@ -278,10 +278,6 @@ int dpl__dist_near(dpl__dist *d)
     dpl_job *job = d->job;
     if (!job->near)
         return DPL_OK;
-    if (job->spill && fflush(job->spill) != 0) {
-        snprintf(job->errmsg, sizeof job->errmsg, "cannot write the temporary shingle file");
-        d->failed = DPL_EIO;
-    }
     dpl__pair_list cand = {0};
     uint64_t before = d->stats.bytes_routed;
     dpl__buckets buckets = {0};

@@ -49,6 +49,7 @@ dpl_job *dpl_job_create(const dpl_options *opts)
     if (!job->opts.norm_flags)
         job->opts.norm_flags = DPL_NORM_DEFAULT;
     job->threads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
+    job->spill_fd = -1;
     return job;
 }
 
@@ -64,8 +65,10 @@ static void free_threads(dpl_job *job)
         free(job->ctx[t].sig);
         dpl__xling_thread_free(&job->ctx[t]);
         dpl_results_free(job->ctx[t].against);
-        for (int slot = 0; slot < BATCH_SLOTS; slot++)
+        for (int slot = 0; slot < BATCH_SLOTS; slot++) {
             dpl__buf_free(&job->ctx[t].arena[slot]);
+            dpl__buf_free(&job->ctx[t].spill[slot]);
+        }
     }
     free(job->ctx);
     job->ctx = NULL;
@@ -536,6 +539,15 @@ static int merge_slot(dpl_job *job, batch_slot *b)
     return DPL_OK;
 }
 
+static int spill_failure(dpl_job *job)
+{
+    for (int t = 0; t < job->threads; t++)
+        if (job->ctx[t].spill_errno)
+            return fatal(job, DPL_EIO, "cannot write the temporary shingle file (is TMPDIR "
+                         "full?): %s%s", strerror(job->ctx[t].spill_errno), "");
+    return DPL_OK;
+}
+
 /* Pass 1 as a pipeline over two batch slots: while the workers parse, normalize and
  * sketch the current batch, thread 0 first merges the previous batch (in input order)
  * and refills its slot from the reader, then joins the workers. The merge order is the
@@ -570,8 +582,9 @@ static int pass_read(dpl_job *job)
                 now_slot->items[i].thread = t;
                 now_slot->items[i].fatal = process_item(job, &job->ctx[t], &now_slot->items[i]);
             }
+            dpl__near_flush(job, &job->ctx[t], cur); /* a failure: spill_failure() */
         }
-        rc = side_rc;
+        rc = side_rc == DPL_OK ? spill_failure(job) : side_rc;
         pending = cur;
         cur = 1 - cur;
         report_progress(job, r, total);

@@ -62,7 +62,7 @@ typedef struct item {
     size_t id_off, id_len;   /* into the thread's arena for this slot */
     size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
     size_t keys_off;         /* band keys, in the thread's arena */
-    size_t spill_off, n_spill; /* 32-bit values to spill, in the thread's arena */
+    size_t spill_off, n_spill; /* 32-bit values spilled, in the thread's batch spill */
     /* cross-lingual pass: language, band keys, term set and text, in the arena */
     char lang[4];
     size_t x_set_off, x_set_n, x_text_off, x_text_len;
@@ -81,6 +81,9 @@ typedef struct thread_ctx {
     dpl__pivot *pivot;           /* NULL without the cross-lingual pass */
     dpl__pivot_text pivot_text;
     dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
+    dpl__buf spill[BATCH_SLOTS]; /* their 32-bit values for the spill file, until flushed */
+    uint64_t spill_base[BATCH_SLOTS]; /* where the flush put them in the spill file */
+    int spill_errno;             /* the flush failed: why */
     dpl_results *against;        /* NULL without an `against` index */
 } thread_ctx;
 
@@ -175,8 +178,7 @@ struct dpl_job {
     dpl__uf uf;
     uint64_t *band_keys;       /* bands per document, in document order */
     size_t band_keys_cap;
-    FILE *spill;               /* unlinked temporary file: shingles for verification */
-    int spill_fd;
+    int spill_fd;              /* unlinked temporary file: shingles for verification */
     uint64_t spill_len;
     near_pair *near_pairs;
     size_t n_near, near_cap;
@@ -229,6 +231,9 @@ const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
 /* near.c */
 int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
+/* After the thread's share of a batch: its values written to the spill file at once. A
+ * failure leaves its errno in c->spill_errno. */
+void dpl__near_flush(dpl_job *job, thread_ctx *c, int slot);
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
@@ -256,8 +261,10 @@ size_t dpl__near_prepare(const dpl_job *job, uint32_t *items, size_t n);
 /* The pair's score as the near pass computes it: Jaccard, containment or the estimate. */
 double dpl__near_score(const dpl_job *job, const uint32_t *a, size_t na, const uint32_t *b,
                        size_t nb);
-/* An unlinked temporary file in $TMPDIR ("doppel-NAME.XXXXXX") with a 1 MiB buffer; on
- * failure job->errmsg says which (`what`) could not be created. */
+/* An unlinked temporary file in $TMPDIR ("doppel-NAME.XXXXXX"); on failure job->errmsg
+ * says which (`what`) could not be created. */
+int dpl__open_spill_fd(dpl_job *job, const char *name, const char *what, int *fd);
+/* The same with a stdio stream on it, buffered by 1 MiB. */
 int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd, FILE **out);
 /* Read exactly `bytes` at `off` (pread loops on short reads); DPL_EIO otherwise. */
 int dpl__pread_all(int fd, uint64_t off, void *dst, size_t bytes);

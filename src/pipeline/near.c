@@ -1,10 +1,12 @@
 /* The near-duplicate pass of a job.
  *
  *   per document (parallel, in pass 1)  shingles -> MinHash signature -> band keys; the
- *                                       32-bit shingle hashes go to the spill file
- *   merge (in input order)              band keys kept (bands x 8 bytes a document), the
- *                                       shingles appended to the spill; exact copies of an
- *                                       earlier document are left out, they follow it
+ *                                       32-bit shingle hashes to the thread's batch spill,
+ *                                       which each thread writes to the spill file in one
+ *                                       call after its share of the batch
+ *   merge (in input order)              band keys kept (bands x 8 bytes a document) and
+ *                                       where its shingles are; exact copies of an earlier
+ *                                       document are left out, they follow it
  *   after pass 1                        per band, a bucket table pairs each document with
  *                                       the first and the previous one of its bucket;
  *                                       candidates are sorted and deduplicated, verified in
@@ -44,8 +46,7 @@ static int resolve_banding(dpl_job *job)
                             &job->bands, &job->rows, job->errmsg, sizeof job->errmsg);
 }
 
-int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd_out,
-                    FILE **out)
+int dpl__open_spill_fd(dpl_job *job, const char *name, const char *what, int *fd_out)
 {
     const char *tmpdir = getenv("TMPDIR");
     char path[512];
@@ -59,8 +60,15 @@ int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd_ou
     /* Unlinked at once: the file disappears with the process, however it ends. */
     unlink(path);
     *fd_out = fd;
-    if (!(*out = fdopen(fd, "w+"))) {
-        close(fd);
+    return DPL_OK;
+}
+
+int dpl__open_spill(dpl_job *job, const char *name, const char *what, int *fd_out,
+                    FILE **out)
+{
+    DPL_TRY(dpl__open_spill_fd(job, name, what, fd_out));
+    if (!(*out = fdopen(*fd_out, "w+"))) {
+        close(*fd_out);
         *fd_out = -1;
         return DPL_ENOMEM;
     }
@@ -115,14 +123,14 @@ int dpl__near_setup(dpl_job *job)
     DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
-    return dpl__open_spill(job, "shingles", "shingle file", &job->spill_fd, &job->spill);
+    return dpl__open_spill_fd(job, "shingles", "shingle file", &job->spill_fd);
 }
 
 void dpl__near_free(dpl_job *job)
 {
-    if (job->spill)
-        fclose(job->spill);
-    job->spill = NULL;
+    if (job->spill_fd >= 0)
+        close(job->spill_fd);
+    job->spill_fd = -1;
     dpl_script_free(job->script);
     job->script = NULL;
     free(job->band_keys);
@@ -144,25 +152,61 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
         return DPL_OK; /* no words: only exact duplicates apply */
     uint64_t keys[DPL_MAX_NUM_PERM];
     dpl__band_keys(c->sig, job->bands, job->rows, keys);
-    dpl__buf *arena = &c->arena[it->slot];
+    dpl__buf *arena = &c->arena[it->slot], *spill = &c->spill[it->slot];
     it->keys_off = arena->len;
     DPL_TRY(dpl__buf_append(arena, keys, job->bands * sizeof *keys));
-    it->spill_off = arena->len;
+    it->spill_off = spill->len;
     if (job->opts.no_verify) {
         /* Without verification the estimate comes from the signature: spill that. */
         it->n_spill = job->k;
-        return dpl__buf_append(arena, c->sig, job->k * sizeof *c->sig);
+        return dpl__buf_append(spill, c->sig, job->k * sizeof *c->sig);
     }
     if (n > UINT32_MAX)
         n = UINT32_MAX;
-    DPL_TRY(dpl__buf_reserve(arena, n * sizeof(uint32_t)));
+    DPL_TRY(dpl__buf_reserve(spill, n * sizeof(uint32_t)));
     for (size_t i = 0; i < n; i++) {
         uint32_t v = (uint32_t)shingles[i];
-        memcpy(arena->data + arena->len + i * sizeof v, &v, sizeof v);
+        memcpy(spill->data + spill->len + i * sizeof v, &v, sizeof v);
     }
-    arena->len += n * sizeof(uint32_t);
+    spill->len += n * sizeof(uint32_t);
     it->n_spill = n;
     return DPL_OK;
+}
+
+static int pwrite_all(int fd, uint64_t off, const void *src, size_t bytes)
+{
+    size_t done = 0;
+    while (done < bytes) {
+        ssize_t put = pwrite(fd, (const char *)src + done, bytes - done, (off_t)(off + done));
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return put < 0 ? errno : ENOSPC;
+        done += (size_t)put;
+    }
+    return 0;
+}
+
+/* Threads write their values side by side, each at a place reserved for its batch;
+ * before, thread 0 copied every document's values to the file in the merge, which was
+ * a fifth of the serial work. Exact copies are written too (the merge decides them
+ * later) but never read. */
+void dpl__near_flush(dpl_job *job, thread_ctx *c, int slot)
+{
+    dpl__buf *b = &c->spill[slot];
+    if (!job->near || b->len == 0)
+        return;
+    uint64_t at;
+#pragma omp atomic capture
+    {
+        at = job->spill_len;
+        job->spill_len += b->len;
+    }
+    c->spill_base[slot] = at;
+    int err = pwrite_all(job->spill_fd, at, b->data, b->len);
+    dpl__buf_clear(b);
+    if (err)
+        c->spill_errno = err;
 }
 
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
@@ -177,16 +221,8 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
     const char *arena = job->ctx[it->thread].arena[it->slot].data;
     memcpy(job->band_keys + (size_t)d * job->bands, arena + it->keys_off,
            job->bands * sizeof *job->band_keys);
-    size_t bytes = it->n_spill * sizeof(uint32_t);
-    if (fwrite(arena + it->spill_off, 1, bytes, job->spill) != bytes) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "cannot write the temporary shingle file (is TMPDIR full?): %s",
-                 strerror(errno));
-        return DPL_EIO;
-    }
-    dd->spill_off = job->spill_len;
+    dd->spill_off = job->ctx[it->thread].spill_base[it->slot] + it->spill_off;
     dd->n_spilled = (uint32_t)it->n_spill;
-    job->spill_len += bytes;
     return DPL_OK;
 }
 
@@ -399,11 +435,6 @@ int dpl__near_pass(dpl_job *job)
 {
     if (!job->near || job->n_docs == 0)
         return DPL_OK;
-    if (fflush(job->spill) != 0) {
-        snprintf(job->errmsg, sizeof job->errmsg,
-                 "cannot write the temporary shingle file: %s", strerror(errno));
-        return DPL_EIO;
-    }
     dpl__pair_list pairs = {0};
     int rc = find_candidates(job, &pairs);
     float *scores = rc == DPL_OK ? malloc((pairs.n ? pairs.n : 1) * sizeof *scores) : NULL;

@@ -24,34 +24,23 @@ static inline unsigned bin_of(uint32_t x, unsigned k)
     return (unsigned)(((uint64_t)x * k) >> 32);
 }
 
-int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed,
-                uint32_t *sig)
+/* Which bins some shingle reached. Only needed where a bin still holds UINT32_MAX after
+ * the main loop (empty, or a value of exactly UINT32_MAX): short documents, mostly. */
+static void mark_filled(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed_mix,
+                        unsigned char *filled)
 {
-    if (k == 0 || k > DPL_MAX_NUM_PERM || !sig || (!shingles && count))
-        return DPL_EINVAL;
-    unsigned char filled[DPL_MAX_NUM_PERM];
     memset(filled, 0, k);
-    for (unsigned i = 0; i < k; i++)
-        sig[i] = UINT32_MAX;
-    /* Shingle hashes are already avalanched (uniform 64-bit values), so XOR with a
-     * mixed seed is enough to draw a fresh permutation per seed; densification below
-     * mixes fully because its inputs are small integers. */
-    uint64_t seed_mix = mix(seed, 0x8EBC6AF09C88C6E3ull);
-    for (size_t i = 0; i < count; i++) {
-        uint64_t h = shingles[i] ^ seed_mix;
-        unsigned bin = bin_of((uint32_t)(h >> 32), k);
-        uint32_t v = (uint32_t)h;
-        if (v < sig[bin])
-            sig[bin] = v;
-        filled[bin] = 1;
-    }
-    if (count == 0)
-        return DPL_OK;
+    for (size_t i = 0; i < count; i++)
+        filled[bin_of((uint32_t)((shingles[i] ^ seed_mix) >> 32), k)] = 1;
+}
+
+/* Optimal densification: an empty bin j probes bins with a hash of (j, attempt) until
+ * a filled one turns up, and takes its value; at least one bin is filled, so this ends. */
+static void densify(uint32_t *sig, const unsigned char *filled, unsigned k, uint64_t seed)
+{
     for (unsigned j = 0; j < k; j++) {
         if (filled[j])
             continue;
-        /* Optimal densification: probe bins with a hash of (j, attempt) until a filled
-         * one turns up; at least one bin is filled, so this ends. */
         for (uint64_t attempt = 1;; attempt++) {
             uint64_t h = mix(((uint64_t)j << 32) | attempt, seed ^ 0xD6E8FEB86659FD93ull);
             unsigned c = bin_of((uint32_t)(h >> 32), k);
@@ -61,6 +50,37 @@ int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t see
             }
         }
     }
+}
+
+int dpl_minhash(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed,
+                uint32_t *sig)
+{
+    if (k == 0 || k > DPL_MAX_NUM_PERM || !sig || (!shingles && count))
+        return DPL_EINVAL;
+    for (unsigned i = 0; i < k; i++)
+        sig[i] = UINT32_MAX;
+    /* Shingle hashes are already avalanched (uniform 64-bit values), so XOR with a
+     * mixed seed is enough to draw a fresh permutation per seed; densification below
+     * mixes fully because its inputs are small integers. The minimum is taken without a
+     * branch: early in a document most shingles lower their bin, later few do, and a
+     * branch would be mispredicted through the change. */
+    uint64_t seed_mix = mix(seed, 0x8EBC6AF09C88C6E3ull);
+    for (size_t i = 0; i < count; i++) {
+        uint64_t h = shingles[i] ^ seed_mix;
+        unsigned bin = bin_of((uint32_t)(h >> 32), k);
+        uint32_t v = (uint32_t)h, old = sig[bin];
+        sig[bin] = v < old ? v : old;
+    }
+    if (count == 0)
+        return DPL_OK;
+    unsigned j = 0;
+    while (j < k && sig[j] != UINT32_MAX)
+        j++;
+    if (j == k)
+        return DPL_OK; /* every bin reached */
+    unsigned char filled[DPL_MAX_NUM_PERM];
+    mark_filled(shingles, count, k, seed_mix, filled);
+    densify(sig, filled, k, seed);
     return DPL_OK;
 }
 

@@ -50,6 +50,8 @@ struct dpl_normalizer {
     dpl__buf out;
     dpl__buf repaired;
     int pending_space;
+    int simd; /* the ASCII path's blocks go through fold_avx2.c */
+    dpl__ascii_fold fold;
 };
 
 enum cp_class { CP_EMIT, CP_SPACE, CP_PUNCT };
@@ -96,6 +98,24 @@ static int is_strippable_mark(utf8proc_int32_t cp)
            (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670; /* Arabic vowel marks */
 }
 
+/* The AVX2 blocks know two kinds of ASCII byte: folds to a collapsible space, or is kept
+ * (lowered when case folding). Use them only when the table says exactly that. */
+static void init_simd(dpl_normalizer *n)
+{
+    int casefold = (n->flags & DPL_NORM_CASEFOLD) != 0;
+    unsigned char space_set[128];
+    for (int c = 0; c < 128; c++) {
+        int lower = casefold && c >= 'A' && c <= 'Z';
+        space_set[c] = n->ascii_map[c] == ASCII_SPACE;
+        if (!space_set[c] && n->ascii_map[c] != (lower ? c + ('a' - 'A') : c))
+            return;
+    }
+    n->simd = (n->flags & DPL_NORM_WHITESPACE) && !(n->flags & DPL_NORM_NO_SIMD) &&
+              dpl__cpu_has_avx2();
+    if (n->simd)
+        dpl__ascii_fold_init(&n->fold, space_set, casefold);
+}
+
 dpl_normalizer *dpl_normalizer_create(unsigned flags)
 {
     dpl_normalizer *n = calloc(1, sizeof *n);
@@ -113,6 +133,7 @@ dpl_normalizer *dpl_normalizer_create(unsigned flags)
             m += 'a' - 'A';
         n->ascii_map[c] = m < 0 ? ASCII_SPACE : (unsigned char)m;
     }
+    init_simd(n);
     return n;
 }
 
@@ -175,12 +196,13 @@ static int ascii_block(dpl_normalizer *n, const unsigned char *s, char **o, cons
 
 static int normalize_ascii(dpl_normalizer *n, const unsigned char *s, size_t len)
 {
-    DPL_TRY(dpl__buf_reserve(&n->out, len + 8));
+    DPL_TRY(dpl__buf_reserve(&n->out, len + 64));
     char *o = n->out.data + n->out.len;
     const char *start = n->out.data;
     int pending = n->pending_space;
     int fold_space = (n->flags & DPL_NORM_WHITESPACE) != 0;
-    size_t i = 0, slow_until = 0;
+    size_t i = n->simd ? dpl__ascii_fold_avx2(&n->fold, s, len, &o, start, &pending) : 0;
+    size_t slow_until = 0;
     while (i < len) {
         if (fold_space && i >= slow_until && i + 8 <= len) {
             int k = ascii_block(n, s + i, &o, start, &pending);

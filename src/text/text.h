@@ -56,4 +56,26 @@ static inline uint64_t dpl__ascii_word_bytes(uint64_t x)
            dpl__bytes_in_range(x, '0', '9') | dpl__bytes_in_range(x, '_', '_');
 }
 
+/* The ASCII fast path of normalization with white-space folding, in AVX2 (fold_avx2.c).
+ * `space_lo` holds the bytes that fold to a collapsible space as a nibble table (bit
+ * c >> 4 of entry c & 15); `pack` maps an 8-bit mask of bytes to keep to the shuffle
+ * that packs them to the left. */
+typedef struct dpl__ascii_fold {
+    uint8_t space_lo[16];
+    int casefold;
+    uint64_t pack[256];
+} dpl__ascii_fold;
+
+/* `space_set[c]` nonzero: ASCII byte c folds to a collapsible space. */
+void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, int casefold);
+
+/* Folds whole 32-byte blocks of s (stopping at one with a non-ASCII byte) into *o, which
+ * must have room for 32 bytes more than it receives; `start` is the output's beginning and
+ * *pending the held-back space, as in the portable path. Returns the bytes consumed.
+ * Call only when dpl__cpu_has_avx2(). */
+size_t dpl__ascii_fold_avx2(const dpl__ascii_fold *f, const unsigned char *s, size_t len,
+                            char **o, const char *start, int *pending);
+
+int dpl__cpu_has_avx2(void);
+
 #endif
