@@ -419,19 +419,18 @@ int main(int argc, char **argv)
     static const char *const names[] = {"exact only, 1 thread", "exact only, 2 threads",
                                         "exact + near, 1 thread", "exact + near, 2 threads",
                                         "exact + near, 1 thread, --no-translit"};
-    jobs[0] = stage_job(&c, 1, JOB_EXACT_ONLY);
-    jobs[1] = stage_job(&c, 2, JOB_EXACT_ONLY);
-    jobs[3] = stage_job(&c, 2, JOB_NEAR);
-    /* The transliteration cost is a difference of two runs: each 1-thread near job is
-     * the best of three, alternating, so that a slow moment of a shared machine does not
-     * decide it. */
-    for (int k = 0; k < 3; k++) {
-        job_result on = stage_job(&c, 1, JOB_NEAR), off = stage_job(&c, 1, JOB_NEAR_NO_TRANSLIT);
-        if (k == 0 || on.r.seconds < jobs[2].r.seconds)
-            jobs[2] = on;
-        if (k == 0 || off.r.seconds < jobs[4].r.seconds)
-            jobs[4] = off;
-    }
+    /* Every row is the best of three runs, the rows' runs interleaved, so that a slow
+     * minute of a shared machine weighs on all of them alike; the speed-ups and the
+     * transliteration cost compare rows. */
+    static const int threads_of[5] = {1, 2, 1, 2, 1};
+    static const enum job_mode mode_of[5] = {JOB_EXACT_ONLY, JOB_EXACT_ONLY, JOB_NEAR, JOB_NEAR,
+                                             JOB_NEAR_NO_TRANSLIT};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 5; i++) {
+            job_result r = stage_job(&c, threads_of[i], mode_of[i]);
+            if (k == 0 || r.r.seconds < jobs[i].r.seconds)
+                jobs[i] = r;
+        }
     for (int i = 0; i < 5; i++) {
         double text_mb = (double)c.text_bytes / 1e6;
         printf("%-44s %10.1f %12.0f %9.3f %9.1f %9.0f\n", names[i], text_mb / jobs[i].r.seconds,

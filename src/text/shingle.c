@@ -15,6 +15,8 @@ struct dpl_shingler {
     size_t tokens_cap;
     uint64_t *hashes;
     size_t hashes_cap;
+    uint32_t *by_class; /* token indices grouped by XXH3's length class */
+    size_t by_class_cap;
     uint64_t *shingles;
     size_t shingles_cap;
 };
@@ -38,6 +40,7 @@ void dpl_shingler_free(dpl_shingler *sh)
         return;
     free(sh->tokens);
     free(sh->hashes);
+    free(sh->by_class);
     free(sh->shingles);
     free(sh);
 }
@@ -63,6 +66,36 @@ static void roll_shingles(const uint64_t *h, size_t nt, size_t n, uint64_t *out)
     }
 }
 
+/* XXH3 of a token takes one of three code paths by its length (up to 3 bytes, 4 to 8,
+ * 9 and more). Words of English alternate between the first two at random, so hashing
+ * them in text order mispredicts a branch every other word, which cost a third of the
+ * time. Hashing all tokens of one class, then the next, predicts it; the indices are
+ * grouped without a branch either. */
+static int hash_tokens(dpl_shingler *sh, const char *text, size_t nt)
+{
+    if (nt > UINT32_MAX)
+        return DPL_ENOMEM; /* 4 billion words: far past any record size limit */
+    DPL_TRY(dpl__grow((void **)&sh->by_class, &sh->by_class_cap, 3 * nt + 1,
+                      sizeof *sh->by_class));
+    uint32_t *small = sh->by_class, *mid = small + nt, *large = mid + nt;
+    size_t n_small = 0, n_mid = 0, n_large = 0;
+    for (size_t i = 0; i < nt; i++) {
+        size_t len = sh->tokens[i].len;
+        small[n_small] = mid[n_mid] = large[n_large] = (uint32_t)i;
+        n_small += len <= 3;
+        n_mid += len - 4 <= 4; /* 4..8; wraps for shorter ones */
+        n_large += len > 8;
+    }
+    const uint32_t *lists[3] = {small, mid, large};
+    size_t counts[3] = {n_small, n_mid, n_large};
+    for (int c = 0; c < 3; c++)
+        for (size_t j = 0; j < counts[c]; j++) {
+            const dpl_token *t = &sh->tokens[lists[c][j]];
+            sh->hashes[lists[c][j]] = XXH3_64bits(text + t->offset, t->len);
+        }
+    return DPL_OK;
+}
+
 static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t *count)
 {
     size_t (*tokenize)(const char *, size_t, dpl_token *, size_t) =
@@ -73,8 +106,7 @@ static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t 
         nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     }
     DPL_TRY(dpl__grow((void **)&sh->hashes, &sh->hashes_cap, nt + 1, sizeof *sh->hashes));
-    for (size_t i = 0; i < nt; i++)
-        sh->hashes[i] = XXH3_64bits(text + sh->tokens[i].offset, sh->tokens[i].len);
+    DPL_TRY(hash_tokens(sh, text, nt));
     size_t n = sh->n, out = nt == 0 ? 0 : nt < n ? 1 : nt - n + 1;
     DPL_TRY(dpl__grow((void **)&sh->shingles, &sh->shingles_cap, out + 1, sizeof *sh->shingles));
     if (out)
