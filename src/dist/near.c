@@ -86,7 +86,7 @@ static int serve_spill(dpl__dist *d, void *user, uint32_t l, dpl__buf *out)
     const doc *dd = &d->job->docs[l];
     size_t bytes = (size_t)dd->n_spilled * sizeof(uint32_t);
     DPL_TRY(dpl__buf_reserve(out, bytes));
-    DPL_TRY(dpl__pread_all(d->job->spill_fd, dd->spill_off, out->data + out->len, bytes));
+    DPL_TRY(dpl__near_read_raw(d->job, l, out->data + out->len, bytes));
     out->len += bytes;
     return DPL_OK;
 }

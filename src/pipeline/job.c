@@ -49,7 +49,6 @@ dpl_job *dpl_job_create(const dpl_options *opts)
     if (!job->opts.norm_flags)
         job->opts.norm_flags = DPL_NORM_DEFAULT;
     job->threads = job->opts.threads > 0 ? job->opts.threads : omp_get_max_threads();
-    job->spill_fd = -1;
     return job;
 }
 
@@ -65,10 +64,9 @@ static void free_threads(dpl_job *job)
         free(job->ctx[t].sig);
         dpl__xling_thread_free(&job->ctx[t]);
         dpl_results_free(job->ctx[t].against);
-        for (int slot = 0; slot < BATCH_SLOTS; slot++) {
+        for (int slot = 0; slot < BATCH_SLOTS; slot++)
             dpl__buf_free(&job->ctx[t].arena[slot]);
-            dpl__buf_free(&job->ctx[t].spill[slot]);
-        }
+        dpl__buf_free(&job->ctx[t].spill);
     }
     free(job->ctx);
     job->ctx = NULL;
@@ -582,7 +580,6 @@ static int pass_read(dpl_job *job)
                 now_slot->items[i].thread = t;
                 now_slot->items[i].fatal = process_item(job, &job->ctx[t], &now_slot->items[i]);
             }
-            dpl__near_flush(job, &job->ctx[t], cur); /* a failure: spill_failure() */
         }
         rc = side_rc == DPL_OK ? spill_failure(job) : side_rc;
         pending = cur;
@@ -591,6 +588,9 @@ static int pass_read(dpl_job *job)
     }
     if (rc == DPL_OK && pending >= 0 && !job->stop)
         rc = merge_slot(job, &job->slots[pending]);
+    for (int t = 0; t < job->threads && rc == DPL_OK; t++)
+        if (dpl__near_flush(job, &job->ctx[t]) != DPL_OK)
+            rc = spill_failure(job);
     dpl_reader_free(r);
     if (rc != DPL_OK && !job->errmsg[0])
         return fatal(job, rc, "reading the input failed: %s%s", dpl_strerror(rc), "");

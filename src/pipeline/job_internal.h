@@ -24,7 +24,7 @@ typedef struct doc {
     uint64_t raw_len;
     uint64_t line;
     uint64_t id_off;
-    uint64_t spill_off;   /* its shingles (or signature) in the spill file */
+    uint64_t spill_off;   /* its shingles (or signature): spill file << 48 | offset */
     uint32_t n_spilled;   /* how many 32-bit values are there; 0: not in the near pass */
     uint32_t id_len;
     uint32_t file;        /* index into job->files */
@@ -62,7 +62,8 @@ typedef struct item {
     size_t id_off, id_len;   /* into the thread's arena for this slot */
     size_t msg_off, msg_len; /* error or warning message, in the thread's arena */
     size_t keys_off;         /* band keys, in the thread's arena */
-    size_t spill_off, n_spill; /* 32-bit values spilled, in the thread's batch spill */
+    uint64_t spill_off;        /* where its values go in the spill (file << 48 | offset) */
+    size_t n_spill;            /* how many 32-bit values */
     /* cross-lingual pass: language, band keys, term set and text, in the arena */
     char lang[4];
     size_t x_set_off, x_set_n, x_text_off, x_text_len;
@@ -81,9 +82,10 @@ typedef struct thread_ctx {
     dpl__pivot *pivot;           /* NULL without the cross-lingual pass */
     dpl__pivot_text pivot_text;
     dpl__buf arena[BATCH_SLOTS]; /* results of the items it processed, per batch slot */
-    dpl__buf spill[BATCH_SLOTS]; /* their 32-bit values for the spill file, until flushed */
-    uint64_t spill_base[BATCH_SLOTS]; /* where the flush put them in the spill file */
-    int spill_errno;             /* the flush failed: why */
+    dpl__buf spill;              /* 32-bit values for a region of the spill, until written */
+    uint64_t spill_region;       /* the region reserved for them (file << 48 | offset) */
+    size_t spill_region_cap;
+    int spill_errno;             /* a write to the spill failed: why */
     dpl_results *against;        /* NULL without an `against` index */
 } thread_ctx;
 
@@ -178,8 +180,11 @@ struct dpl_job {
     dpl__uf uf;
     uint64_t *band_keys;       /* bands per document, in document order */
     size_t band_keys_cap;
-    int spill_fd;              /* unlinked temporary file: shingles for verification */
-    uint64_t spill_len;
+    /* unlinked temporary files: shingles for verification, one per thread (up to
+     * DPL__SPILL_FILES), so that threads never write to one file at once */
+    int *spill_fds;
+    uint64_t *spill_lens;
+    unsigned n_spills;
     near_pair *near_pairs;
     size_t n_near, near_cap;
     /* cross-lingual pass, resolved from opts */
@@ -231,9 +236,9 @@ const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
 /* near.c */
 int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
-/* After the thread's share of a batch: its values written to the spill file at once. A
- * failure leaves its errno in c->spill_errno. */
-void dpl__near_flush(dpl_job *job, thread_ctx *c, int slot);
+#define DPL__SPILL_FILES 64
+/* The rest of a thread's values written to the spill, at the end of pass 1. */
+int dpl__near_flush(dpl_job *job, thread_ctx *c);
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
@@ -251,6 +256,8 @@ typedef struct dpl__buckets {
 int dpl__buckets_reset(dpl__buckets *b, size_t members); /* empty, room for `members` */
 int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out);
 void dpl__buckets_free(dpl__buckets *b);
+/* Document d's spilled values as they were written, `bytes` of them, into dst. */
+int dpl__near_read_raw(const dpl_job *job, uint32_t d, void *dst, size_t bytes);
 /* Document d's spilled values into *items (grown to *cap): a shingle set, sorted and
  * deduplicated, or a signature under --no-verify; *n their count. */
 int dpl__near_read_spill(const dpl_job *job, uint32_t d, uint32_t **items, size_t *cap,

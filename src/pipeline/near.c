@@ -104,11 +104,23 @@ static int open_script(dpl_job *job)
     return rc;
 }
 
+static int open_spills(dpl_job *job)
+{
+    unsigned n = job->threads < DPL__SPILL_FILES ? (unsigned)job->threads : DPL__SPILL_FILES;
+    job->spill_fds = malloc(n * sizeof *job->spill_fds);
+    job->spill_lens = calloc(n, sizeof *job->spill_lens);
+    if (!job->spill_fds || !job->spill_lens)
+        return DPL_ENOMEM;
+    for (; job->n_spills < n; job->n_spills++)
+        DPL_TRY(dpl__open_spill_fd(job, "shingles", "shingle file",
+                                   &job->spill_fds[job->n_spills]));
+    return DPL_OK;
+}
+
 int dpl__near_setup(dpl_job *job)
 {
     const dpl_options *o = &job->opts;
     job->near = !o->exact_only;
-    job->spill_fd = -1;
     if (!job->near)
         return DPL_OK;
     DPL_TRY(dpl__sketch_settings(o, &job->k, &job->threshold, &job->seed, job->errmsg,
@@ -123,54 +135,24 @@ int dpl__near_setup(dpl_job *job)
     DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
-    return dpl__open_spill_fd(job, "shingles", "shingle file", &job->spill_fd);
+    return open_spills(job);
 }
 
 void dpl__near_free(dpl_job *job)
 {
-    if (job->spill_fd >= 0)
-        close(job->spill_fd);
-    job->spill_fd = -1;
+    for (unsigned i = 0; i < job->n_spills; i++)
+        close(job->spill_fds[i]);
+    free(job->spill_fds);
+    free(job->spill_lens);
+    job->spill_fds = NULL;
+    job->spill_lens = NULL;
+    job->n_spills = 0;
     dpl_script_free(job->script);
     job->script = NULL;
     free(job->band_keys);
     job->band_keys = NULL;
     free(job->near_pairs);
     job->near_pairs = NULL;
-}
-
-int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len)
-{
-    it->n_spill = 0;
-    if (!job->near)
-        return DPL_OK;
-    const uint64_t *shingles;
-    size_t n;
-    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed, c->sig,
-                             &shingles, &n));
-    if (n == 0)
-        return DPL_OK; /* no words: only exact duplicates apply */
-    uint64_t keys[DPL_MAX_NUM_PERM];
-    dpl__band_keys(c->sig, job->bands, job->rows, keys);
-    dpl__buf *arena = &c->arena[it->slot], *spill = &c->spill[it->slot];
-    it->keys_off = arena->len;
-    DPL_TRY(dpl__buf_append(arena, keys, job->bands * sizeof *keys));
-    it->spill_off = spill->len;
-    if (job->opts.no_verify) {
-        /* Without verification the estimate comes from the signature: spill that. */
-        it->n_spill = job->k;
-        return dpl__buf_append(spill, c->sig, job->k * sizeof *c->sig);
-    }
-    if (n > UINT32_MAX)
-        n = UINT32_MAX;
-    DPL_TRY(dpl__buf_reserve(spill, n * sizeof(uint32_t)));
-    for (size_t i = 0; i < n; i++) {
-        uint32_t v = (uint32_t)shingles[i];
-        memcpy(spill->data + spill->len + i * sizeof v, &v, sizeof v);
-    }
-    spill->len += n * sizeof(uint32_t);
-    it->n_spill = n;
-    return DPL_OK;
 }
 
 static int pwrite_all(int fd, uint64_t off, const void *src, size_t bytes)
@@ -187,26 +169,85 @@ static int pwrite_all(int fd, uint64_t off, const void *src, size_t bytes)
     return 0;
 }
 
-/* Threads write their values side by side, each at a place reserved for its batch;
- * before, thread 0 copied every document's values to the file in the merge, which was
- * a fifth of the serial work. Exact copies are written too (the merge decides them
- * later) but never read. */
-void dpl__near_flush(dpl_job *job, thread_ctx *c, int slot)
+#define SPILL_OFFSET_BITS 48
+#define SPILL_OFFSET_MASK (((uint64_t)1 << SPILL_OFFSET_BITS) - 1)
+#define SPILL_REGION_BYTES ((size_t)1 << 20)
+
+int dpl__near_flush(dpl_job *job, thread_ctx *c)
 {
-    dpl__buf *b = &c->spill[slot];
-    if (!job->near || b->len == 0)
-        return;
-    uint64_t at;
-#pragma omp atomic capture
-    {
-        at = job->spill_len;
-        job->spill_len += b->len;
-    }
-    c->spill_base[slot] = at;
-    int err = pwrite_all(job->spill_fd, at, b->data, b->len);
+    dpl__buf *b = &c->spill;
+    if (b->len == 0)
+        return DPL_OK;
+    int err = pwrite_all(job->spill_fds[c->spill_region >> SPILL_OFFSET_BITS],
+                         c->spill_region & SPILL_OFFSET_MASK, b->data, b->len);
     dpl__buf_clear(b);
-    if (err)
+    if (err) {
         c->spill_errno = err;
+        return DPL_EIO;
+    }
+    return DPL_OK;
+}
+
+/* Each worker writes its documents' values itself, a MiB at a time, to a file of its own
+ * (threads share one beyond DPL__SPILL_FILES): into a region it reserves, so a document's
+ * place is known when it is processed. Before, thread 0 copied every document's values
+ * in the merge, a fifth of the serial work; then threads writing at the end of each
+ * batch, to one file, waited for each other (a buffered write locks the file). Exact
+ * copies are written too (the merge decides them later) but never read. */
+static int spill_reserve(dpl_job *job, thread_ctx *c, size_t bytes, uint64_t *at)
+{
+    if (c->spill.len + bytes > c->spill_region_cap) {
+        DPL_TRY(dpl__near_flush(job, c));
+        unsigned file = (unsigned)(c - job->ctx) % job->n_spills;
+        size_t cap = bytes > SPILL_REGION_BYTES ? bytes : SPILL_REGION_BYTES;
+        uint64_t base;
+#pragma omp atomic capture
+        {
+            base = job->spill_lens[file];
+            job->spill_lens[file] += cap;
+        }
+        if (base + cap > SPILL_OFFSET_MASK) {
+            c->spill_errno = EFBIG;
+            return DPL_EIO;
+        }
+        c->spill_region = ((uint64_t)file << SPILL_OFFSET_BITS) | base;
+        c->spill_region_cap = cap;
+    }
+    DPL_TRY(dpl__buf_reserve(&c->spill, bytes));
+    *at = c->spill_region + c->spill.len;
+    return DPL_OK;
+}
+
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len)
+{
+    it->n_spill = 0;
+    if (!job->near)
+        return DPL_OK;
+    const uint64_t *shingles;
+    size_t n;
+    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed, c->sig,
+                             &shingles, &n));
+    if (n == 0)
+        return DPL_OK; /* no words: only exact duplicates apply */
+    uint64_t keys[DPL_MAX_NUM_PERM];
+    dpl__band_keys(c->sig, job->bands, job->rows, keys);
+    dpl__buf *arena = &c->arena[it->slot];
+    it->keys_off = arena->len;
+    DPL_TRY(dpl__buf_append(arena, keys, job->bands * sizeof *keys));
+    /* Without verification the estimate comes from the signature: spill that. */
+    size_t count = job->opts.no_verify ? job->k : n < UINT32_MAX ? n : UINT32_MAX;
+    DPL_TRY(spill_reserve(job, c, count * sizeof(uint32_t), &it->spill_off));
+    dpl__buf *spill = &c->spill;
+    if (job->opts.no_verify)
+        memcpy(spill->data + spill->len, c->sig, job->k * sizeof *c->sig);
+    else
+        for (size_t i = 0; i < count; i++) {
+            uint32_t v = (uint32_t)shingles[i];
+            memcpy(spill->data + spill->len + i * sizeof v, &v, sizeof v);
+        }
+    spill->len += count * sizeof(uint32_t);
+    it->n_spill = count;
+    return DPL_OK;
 }
 
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
@@ -221,9 +262,16 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
     const char *arena = job->ctx[it->thread].arena[it->slot].data;
     memcpy(job->band_keys + (size_t)d * job->bands, arena + it->keys_off,
            job->bands * sizeof *job->band_keys);
-    dd->spill_off = job->ctx[it->thread].spill_base[it->slot] + it->spill_off;
+    dd->spill_off = it->spill_off;
     dd->n_spilled = (uint32_t)it->n_spill;
     return DPL_OK;
+}
+
+int dpl__near_read_raw(const dpl_job *job, uint32_t d, void *dst, size_t bytes)
+{
+    uint64_t ref = job->docs[d].spill_off;
+    return dpl__pread_all(job->spill_fds[ref >> SPILL_OFFSET_BITS], ref & SPILL_OFFSET_MASK,
+                          dst, bytes);
 }
 
 /* ------------------------------------------------------------------ candidates ------ */
@@ -352,8 +400,7 @@ int dpl__near_read_spill(const dpl_job *job, uint32_t d, uint32_t **items, size_
 {
     const doc *dd = &job->docs[d];
     DPL_TRY(dpl__grow((void **)items, cap, dd->n_spilled, sizeof **items));
-    DPL_TRY(dpl__pread_all(job->spill_fd, dd->spill_off, *items,
-                           (size_t)dd->n_spilled * sizeof **items));
+    DPL_TRY(dpl__near_read_raw(job, d, *items, (size_t)dd->n_spilled * sizeof **items));
     *n = dpl__near_prepare(job, *items, dd->n_spilled);
     return DPL_OK;
 }
