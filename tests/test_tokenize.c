@@ -2,6 +2,7 @@
  * without spaces. */
 #include "check.h"
 #include "doppel.h"
+#include "text/text.h"
 
 #include <stdlib.h>
 
@@ -69,9 +70,54 @@ static void test_block_alignment(void)
     free(b);
 }
 
+static int same_tokens(const dpl_token *a, size_t na, const dpl_token *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t k = 0; k < na; k++)
+        if (a[k].offset != b[k].offset || a[k].len != b[k].len)
+            return 0;
+    return 1;
+}
+
+/* The AVX2 word masks (where the CPU has AVX2) and the portable ones give the same
+ * tokens: every ASCII byte value, at every position of a block, with non-ASCII letters
+ * and marks now and then. */
+static void test_simd_matches_portable(void)
+{
+    static const char *const other[] = {"\xC3\xA9", "\xE4\xB8\xAD", "\xCC\x81", "\xFF"};
+    uint64_t seed = 0xC0FFEE;
+    char text[512];
+    dpl_token *a = malloc(1024 * sizeof *a), *b = malloc(1024 * sizeof *b);
+    int mismatches = 0;
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(rng(&seed) % 400);
+        for (size_t i = 0; i < len; i++) {
+            uint64_t r = rng(&seed);
+            /* mostly word bytes, so that words span blocks */
+            text[i] = r % 4 ? "abcXYZ09_"[r % 9] : (char)(1 + (r >> 8) % 127);
+        }
+        if (round % 3 == 0 && len > 8) {
+            const char *p = other[rng(&seed) % 4];
+            size_t at = (size_t)(rng(&seed) % (len - 4));
+            memcpy(text + at, p, strlen(p));
+        }
+        for (int spaced = 0; spaced < 2; spaced++) {
+            size_t na = spaced ? dpl_tokenize_spaced(text, len, a, 1024)
+                               : dpl_tokenize(text, len, a, 1024);
+            size_t nb = dpl__tokenize_portable(text, len, spaced, b, 1024);
+            mismatches += !same_tokens(a, na, b, nb);
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     test_block_alignment();
+    test_simd_matches_portable();
     static const char *const t1[] = {"hello", "world", "42", "snake_case"};
     expect_tokens("hello, world! 42 -- snake_case.", t1, 4);
     static const char *const t2[] = {"caf\xC3\xA9", "na\xC3\xAFve"};

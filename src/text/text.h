@@ -78,4 +78,9 @@ size_t dpl__ascii_fold_avx2(const dpl__ascii_fold *f, const unsigned char *s, si
 
 int dpl__cpu_has_avx2(void);
 
+/* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) without AVX2, as on a CPU
+ * without it: for the test that both paths agree. */
+size_t dpl__tokenize_portable(const char *text, size_t len, int spaced, dpl_token *tokens,
+                              size_t cap);
+
 #endif
