@@ -32,6 +32,12 @@ typedef struct dpl__first_table {
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
+/* A hint: `hash`'s home slot is about to be looked up. */
+static inline void dpl__first_prefetch(const dpl__first_table *t, dpl_hash128 hash)
+{
+    if (t->cap)
+        __builtin_prefetch(&t->slots[(size_t)hash.lo & (t->cap - 1)]);
+}
 void dpl__first_free(dpl__first_table *t);
 
 #endif

@@ -373,6 +373,8 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
     DPL_TRY(keep_string(arena, rec.id, rec.id_len, &it->id_off));
     it->id_len = rec.id_len;
+    XXH128_hash_t idh = XXH3_128bits(rec.id, rec.id_len);
+    it->id_hash = (dpl_hash128){idh.low64, idh.high64};
     it->error = rec.error;
     if (rec.error) {
         it->msg_len = strlen(rec.error_msg);
@@ -428,12 +430,11 @@ const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
 }
 
 /* Claims the id of document d; *owner is the earlier document that has it, or d. Ids
- * are compared by their XXH3-128: a collision among 10^10 ids is about 10^-19 likely. */
-static int claim_id(dpl_job *job, uint32_t d, uint32_t *owner)
+ * are compared by their XXH3-128 (hashed by the worker): a collision among 10^10 ids is
+ * about 10^-19 likely. */
+static int claim_id(dpl_job *job, uint32_t d, const item *it, uint32_t *owner)
 {
-    const doc *dd = &job->docs[d];
-    XXH128_hash_t h = XXH3_128bits(doc_id(job, dd), dd->id_len);
-    return dpl__first_insert(&job->ids_seen, (dpl_hash128){h.low64, h.high64}, d, owner);
+    return dpl__first_insert(&job->ids_seen, it->id_hash, d, owner);
 }
 
 static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
@@ -483,7 +484,7 @@ static int merge_fields(dpl_job *job, const item *it)
         return dpl__near_merge(job, d, it);
     }
     uint32_t owner, first;
-    DPL_TRY(claim_id(job, d, &owner));
+    DPL_TRY(claim_id(job, d, it, &owner));
     if (owner != d)
         return duplicate_id_error(job, d, owner);
     if (it->msg_len) { /* a warning: the record is used, with a note in the manifest */
@@ -529,10 +530,20 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
     return DPL_OK;
 }
 
+/* Items merged this far ahead have their slots in the id and exact tables fetched from
+ * memory in advance: the tables outgrow the caches, and a merge waited on a miss each. */
+#define PREFETCH_AHEAD 8
+
 static int merge_slot(dpl_job *job, batch_slot *b)
 {
-    for (size_t i = 0; i < b->n_items; i++)
+    for (size_t i = 0; i < b->n_items; i++) {
+        const item *ahead = i + PREFETCH_AHEAD < b->n_items ? &b->items[i + PREFETCH_AHEAD] : NULL;
+        if (ahead && !ahead->error && !ahead->fatal && !job->dist) {
+            dpl__first_prefetch(&job->ids_seen, ahead->id_hash);
+            dpl__first_prefetch(&job->exact, ahead->hash);
+        }
         DPL_TRY(merge_item(job, &b->items[i]));
+    }
     b->n_items = 0;
     return DPL_OK;
 }

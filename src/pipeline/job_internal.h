@@ -57,6 +57,7 @@ typedef struct item {
     int fatal;
     int error;
     dpl_hash128 hash;
+    dpl_hash128 id_hash;
     int thread;
     int slot;
     size_t id_off, id_len;   /* into the thread's arena for this slot */
