@@ -134,7 +134,10 @@ static void compare_pieces(unsigned flags, int rounds, const char *const *pieces
     dpl_normalizer *fast = dpl_normalizer_create(flags);
     dpl_normalizer *scalar = dpl_normalizer_create(flags | DPL_NORM_NO_SIMD);
     dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
-    char *text = malloc((size_t)count_max * 32);
+    size_t longest = 0;
+    for (size_t i = 0; i < npieces; i++)
+        longest = strlen(pieces[i]) > longest ? strlen(pieces[i]) : longest;
+    char *text = malloc((size_t)count_max * longest + 1);
     for (int round = 0; round < rounds; round++) {
         size_t len = 0;
         int count = (int)(rng(&seed) % (uint64_t)count_max);

@@ -181,8 +181,8 @@ struct dpl_job {
     dpl__uf uf;
     uint64_t *band_keys;       /* bands per document, in document order */
     size_t band_keys_cap;
-    /* unlinked temporary files: shingles for verification, one per thread (up to
-     * DPL__SPILL_FILES), so that threads never write to one file at once */
+    /* unlinked temporary files: shingles for verification, one per thread (up to 64,
+     * then shared), written by the workers in regions they reserve */
     int *spill_fds;
     uint64_t *spill_lens;
     unsigned n_spills;
@@ -237,7 +237,6 @@ const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
 /* near.c */
 int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
-#define DPL__SPILL_FILES 64
 /* The rest of a thread's values written to the spill, at the end of pass 1. */
 int dpl__near_flush(dpl_job *job, thread_ctx *c);
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */

@@ -1,9 +1,8 @@
 /* The near-duplicate pass of a job.
  *
  *   per document (parallel, in pass 1)  shingles -> MinHash signature -> band keys; the
- *                                       32-bit shingle hashes to the thread's batch spill,
- *                                       which each thread writes to the spill file in one
- *                                       call after its share of the batch
+ *                                       32-bit shingle hashes to the thread's spill file,
+ *                                       a MiB at a time, at a place reserved before
  *   merge (in input order)              band keys kept (bands x 8 bytes a document) and
  *                                       where its shingles are; exact copies of an earlier
  *                                       document are left out, they follow it
@@ -104,9 +103,13 @@ static int open_script(dpl_job *job)
     return rc;
 }
 
+/* Spill files at most: one per thread up to this, then threads share them (each writing
+ * its own regions), which keeps the descriptors few under -t 1024. */
+#define SPILL_FILES 64
+
 static int open_spills(dpl_job *job)
 {
-    unsigned n = job->threads < DPL__SPILL_FILES ? (unsigned)job->threads : DPL__SPILL_FILES;
+    unsigned n = job->threads < SPILL_FILES ? (unsigned)job->threads : SPILL_FILES;
     job->spill_fds = malloc(n * sizeof *job->spill_fds);
     job->spill_lens = calloc(n, sizeof *job->spill_lens);
     if (!job->spill_fds || !job->spill_lens)
@@ -188,12 +191,11 @@ int dpl__near_flush(dpl_job *job, thread_ctx *c)
     return DPL_OK;
 }
 
-/* Each worker writes its documents' values itself, a MiB at a time, to a file of its own
- * (threads share one beyond DPL__SPILL_FILES): into a region it reserves, so a document's
- * place is known when it is processed. Before, thread 0 copied every document's values
- * in the merge, a fifth of the serial work; then threads writing at the end of each
- * batch, to one file, waited for each other (a buffered write locks the file). Exact
- * copies are written too (the merge decides them later) but never read. */
+/* Each worker writes its documents' values itself, so that thread 0's merge does not,
+ * a MiB at a time (a buffer that stays in the cache), to a file of its own (a buffered
+ * write locks the file: threads writing to one wait for each other), into a region it
+ * reserves, so a document's place is known when it is processed. Exact copies are
+ * written too, since the merge decides them later, but never read. */
 static int spill_reserve(dpl_job *job, thread_ctx *c, size_t bytes, uint64_t *at)
 {
     if (c->spill.len + bytes > c->spill_region_cap) {

@@ -76,6 +76,7 @@ void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, in
 size_t dpl__ascii_fold_avx2(const dpl__ascii_fold *f, const unsigned char *s, size_t len,
                             char **o, const char *start, int *pending);
 
+/* Whether this CPU runs AVX2: the family's run-time dispatch (normalize.c, tokenize.c). */
 int dpl__cpu_has_avx2(void);
 
 /* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) without AVX2, as on a CPU
