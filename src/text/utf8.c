@@ -5,27 +5,12 @@
 #include <string.h>
 #include <utf8proc.h>
 
-static size_t ascii_prefix(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    /* Eight bytes at a time: any high bit means a non-ASCII byte in the word. */
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ull)
-            break;
-    }
-    while (i < len && s[i] < 0x80)
-        i++;
-    return i;
-}
-
 size_t dpl__utf8_valid_prefix(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        i += ascii_prefix(u + i, len - i);
+        i = dpl__ascii_end(s, i, len);
         if (i >= len)
             break;
         utf8proc_int32_t cp;
