@@ -386,13 +386,18 @@ static int append_pairs(dpl__pair_list *to, dpl__pair_list *from)
 
 /* Bands are independent: each thread takes whole bands, with a bucket table and a pair
  * list of its own, since this pass was serial work after pass 1 (6-8% of a 2-thread
- * job). The pairs are sorted afterwards, so their order here does not matter. */
+ * job). The pairs are sorted afterwards, so their order here does not matter. A table
+ * takes 32-64 bytes a document: at most this many threads, so that the pass stays far
+ * within 1 KB a document on a many-core machine. */
+#define CANDIDATE_THREADS_MAX 4
+
 static int find_candidates(dpl_job *job, dpl__pair_list *pairs)
 {
     size_t active = 0;
     for (size_t d = 0; d < job->n_docs; d++)
         active += job->docs[d].n_spilled != 0;
     int threads = job->threads < (int)job->bands ? job->threads : (int)job->bands;
+    threads = threads < CANDIDATE_THREADS_MAX ? threads : CANDIDATE_THREADS_MAX;
     dpl__pair_list *lists = calloc((size_t)threads, sizeof *lists);
     if (!lists)
         return DPL_ENOMEM;
