@@ -2,6 +2,7 @@
  * functions used by verification. */
 #include "check.h"
 #include "doppel.h"
+#include "sketch/sketch.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -160,9 +161,41 @@ static void test_sets(void)
     free(big);
 }
 
+/* Densification with the probe table (what jobs and the index use) gives the signature
+ * dpl_minhash() computes probe by probe: small sets, down to one shingle, leave most
+ * bins empty and probe past the table's end. */
+static void test_probe_table_matches(void)
+{
+    static const unsigned ks[] = {1, 7, 128, 1024};
+    uint64_t state = 0xABCDEF;
+    uint64_t set[300];
+    uint32_t *a = malloc(DPL_MAX_NUM_PERM * sizeof *a), *b = malloc(DPL_MAX_NUM_PERM * sizeof *b);
+    int mismatches = 0;
+    for (int ki = 0; ki < 4; ki++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            dpl__probes *table = dpl__probes_create(ks[ki], seed);
+            CHECK(table != NULL);
+            for (int round = 0; round < 200 && table; round++) {
+                size_t n = round < 20 ? (size_t)round : (size_t)(rng(&state) % 300);
+                for (size_t i = 0; i < n; i++)
+                    set[i] = rng(&state);
+                dpl_minhash(set, n, ks[ki], seed, a);
+                dpl__minhash_with(set, n, ks[ki], seed, table, b);
+                mismatches += memcmp(a, b, ks[ki] * sizeof *a) != 0;
+            }
+            /* a table made for other settings is refused */
+            CHECK_EQ_INT(dpl__minhash_with(set, 3, ks[ki], seed + 1, table, b), DPL_EINVAL);
+            dpl__probes_free(table);
+        }
+    CHECK_EQ_INT(mismatches, 0);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     test_shingles();
+    test_probe_table_matches();
     test_minhash_is_unbiased();
     test_minhash_details();
     test_lsh_params();

@@ -166,6 +166,7 @@ struct dpl_job {
     double threshold;
     uint64_t seed;
     dpl_script *script;        /* the script stage as opened; threads use clones */
+    struct dpl__probes *probes; /* MinHash densification's probes, shared read-only */
     /* documents */
     doc *docs;
     size_t n_docs, docs_cap;

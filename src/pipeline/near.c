@@ -135,6 +135,8 @@ int dpl__near_setup(dpl_job *job)
         return DPL_EINVAL;
     }
     DPL_TRY(resolve_banding(job));
+    if (!(job->probes = dpl__probes_create(job->k, job->seed)))
+        return DPL_ENOMEM;
     DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
@@ -152,6 +154,8 @@ void dpl__near_free(dpl_job *job)
     job->n_spills = 0;
     dpl_script_free(job->script);
     job->script = NULL;
+    dpl__probes_free(job->probes);
+    job->probes = NULL;
     free(job->band_keys);
     job->band_keys = NULL;
     free(job->near_pairs);
@@ -227,8 +231,8 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
         return DPL_OK;
     const uint64_t *shingles;
     size_t n;
-    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed, c->sig,
-                             &shingles, &n));
+    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed,
+                             job->probes, c->sig, &shingles, &n));
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */
     uint64_t keys[DPL_MAX_NUM_PERM];

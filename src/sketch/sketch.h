@@ -17,11 +17,23 @@ int dpl__sketch_settings(const dpl_options *o, unsigned *k, double *threshold,
  * marks word boundaries in every script itself, so words become spaced words. */
 dpl_shingle_unit dpl__unit_after_script(dpl_shingle_unit unit);
 
-/* Normalized text through the script stage, shingles and MinHash (k values into sig).
- * *shingles and *n give the shingles (in the shingler's buffer); with n == 0 (no words)
- * sig is left alone: only exact duplicates apply. */
+/* The start of every bin's densification probe sequence for (k, seed), computed once:
+ * read-only, shared by any number of threads. */
+typedef struct dpl__probes dpl__probes;
+dpl__probes *dpl__probes_create(unsigned k, uint64_t seed); /* NULL: out of memory */
+void dpl__probes_free(dpl__probes *p);
+
+/* dpl_minhash() with a probe table for the same k and seed (NULL: probes computed as
+ * needed); the same signature either way. */
+int dpl__minhash_with(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed,
+                      const dpl__probes *table, uint32_t *sig);
+
+/* Normalized text through the script stage, shingles and MinHash (k values into sig,
+ * with `probes` for k and seed, or NULL). *shingles and *n give the shingles (in the
+ * shingler's buffer); with n == 0 (no words) sig is left alone: only exact duplicates
+ * apply. */
 int dpl__sketch_text(dpl_script *script, dpl_shingler *shingler, const char *norm,
-                     size_t len, unsigned k, uint64_t seed, uint32_t *sig,
-                     const uint64_t **shingles, size_t *n);
+                     size_t len, unsigned k, uint64_t seed, const dpl__probes *probes,
+                     uint32_t *sig, const uint64_t **shingles, size_t *n);
 
 #endif

@@ -68,6 +68,7 @@ struct dpl_index {
     /* fingerprinting */
     pthread_mutex_t pool_lock;
     dpl_script *proto;
+    dpl__probes *probes; /* MinHash densification's, shared read-only by the workers */
     worker *idle;
 };
 
@@ -261,7 +262,7 @@ static int fingerprint_with(dpl_index *ix, worker *w, const char *text, size_t l
     fp->exact = dpl_exact_hash(norm, norm_len);
     const uint64_t *shingles;
     DPL_TRY(dpl__sketch_text(w->script, w->shingler, norm, norm_len, ix->set.k, ix->set.seed,
-                             w->sig, &shingles, &n));
+                             ix->probes, w->sig, &shingles, &n));
     fp->has_sig = n > 0;
     if (!fp->has_sig)
         return DPL_OK;
@@ -1092,6 +1093,10 @@ static int open_script(dpl_index *ix, char *msg, size_t cap)
     if (rc != DPL_OK)
         snprintf(msg, cap, "cannot open the script stage (%s): %s", ix->set.translit,
                  dpl_strerror(rc));
+    if (rc == DPL_OK && !(ix->probes = dpl__probes_create(ix->set.k, ix->set.seed))) {
+        snprintf(msg, cap, "out of memory");
+        rc = DPL_ENOMEM;
+    }
     return rc;
 }
 
@@ -1140,6 +1145,7 @@ void dpl_index_close(dpl_index *ix)
         worker_free(w);
     }
     dpl_script_free(ix->proto);
+    dpl__probes_free(ix->probes);
     dpl__pending_free(&ix->pending);
     if (ix->env)
         mdb_env_close(ix->env);
