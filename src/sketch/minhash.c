@@ -76,6 +76,25 @@ void dpl__probes_free(dpl__probes *p)
 /* Optimal densification: an empty bin j probes bins with a hash of (j, attempt) until
  * a filled one turns up, and takes its value; at least one bin is filled, so this ends.
  * The first PROBES attempts come from the table when there is one. */
+/* The first filled bin among a bin's PROBES tabled probes, into *c; else *attempt is the
+ * first untabled one. Eight probes a step as a bit mask: where the first filled one lies
+ * is random, and a loop that stops at it mispredicted its exit about once a bin. */
+static int first_filled(const uint16_t *probes, const unsigned char *filled, unsigned *c,
+                        uint64_t *attempt)
+{
+    for (unsigned base = 0; base < PROBES; base += 8) {
+        unsigned mask = 0;
+        for (unsigned a = 0; a < 8; a++)
+            mask |= (unsigned)filled[probes[base + a]] << a;
+        if (mask) {
+            *c = probes[base + (unsigned)__builtin_ctz(mask)];
+            return 1;
+        }
+    }
+    *attempt = PROBES + 1;
+    return 0;
+}
+
 static void densify(uint32_t *sig, const unsigned char *filled, unsigned k, uint64_t seed,
                     const dpl__probes *table)
 {
@@ -86,8 +105,7 @@ static void densify(uint32_t *sig, const unsigned char *filled, unsigned k, uint
         unsigned c = 0;
         int found = 0;
         if (table)
-            for (const uint16_t *b = &table->bins[j * PROBES]; attempt <= PROBES && !found;)
-                found = filled[c = b[attempt++ - 1]];
+            found = first_filled(&table->bins[j * PROBES], filled, &c, &attempt);
         while (!found)
             found = filled[c = probe(j, attempt++, k, seed)];
         sig[j] = sig[c];
