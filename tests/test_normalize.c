@@ -92,6 +92,11 @@ static void test_invalid_utf8(void)
     CHECK_EQ_INT(dpl_normalize(n, bad, sizeof bad - 1, &out, &len, &replaced), DPL_OK);
     CHECK_EQ_INT(replaced, 4);
     CHECK_EQ_STR(out, "a\xEF\xBF\xBD" "b \xEF\xBF\xBD c\xEF\xBF\xBD" "d \xEF\xBF\xBD");
+    /* an invalid byte after more than 32 ASCII bytes, found by the 32-byte scan */
+    static const char late[] = "abcdefghij abcdefghij abcdefghij abcdefghij\xFF" "z";
+    CHECK_EQ_INT(dpl_normalize(n, late, sizeof late - 1, &out, &len, &replaced), DPL_OK);
+    CHECK_EQ_INT(replaced, 1);
+    CHECK_EQ_STR(out, "abcdefghij abcdefghij abcdefghij abcdefghij\xEF\xBF\xBDz");
     CHECK_EQ_INT(dpl_normalize(n, "ok", 2, &out, &len, &replaced), DPL_OK);
     CHECK_EQ_INT(replaced, 0);
     CHECK_EQ_INT(dpl_normalize(NULL, "ok", 2, &out, &len, NULL), DPL_EINVAL);

@@ -171,7 +171,8 @@ static void test_probe_table_matches(void)
     uint64_t set[300];
     uint32_t *a = malloc(DPL_MAX_NUM_PERM * sizeof *a), *b = malloc(DPL_MAX_NUM_PERM * sizeof *b);
     int mismatches = 0;
-    for (int ki = 0; ki < 4; ki++)
+    CHECK(a && b);
+    for (int ki = 0; ki < 4 && a && b; ki++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             dpl__probes *table = dpl__probes_create(ks[ki], seed);
             CHECK(table != NULL);
@@ -179,12 +180,15 @@ static void test_probe_table_matches(void)
                 size_t n = round < 20 ? (size_t)round : (size_t)(rng(&state) % 300);
                 for (size_t i = 0; i < n; i++)
                     set[i] = rng(&state);
-                dpl_minhash(set, n, ks[ki], seed, a);
-                dpl__minhash_with(set, n, ks[ki], seed, table, b);
-                mismatches += memcmp(a, b, ks[ki] * sizeof *a) != 0;
+                memset(b, 0xA5, ks[ki] * sizeof *b); /* nothing left from the last round */
+                int ra = dpl_minhash(set, n, ks[ki], seed, a);
+                int rb = dpl__minhash_with(set, n, ks[ki], seed, table, b);
+                mismatches += ra != DPL_OK || rb != DPL_OK || memcmp(a, b, ks[ki] * sizeof *a);
             }
             /* a table made for other settings is refused */
             CHECK_EQ_INT(dpl__minhash_with(set, 3, ks[ki], seed + 1, table, b), DPL_EINVAL);
+            if (ks[ki] > 1)
+                CHECK_EQ_INT(dpl__minhash_with(set, 3, ks[ki] - 1, seed, table, b), DPL_EINVAL);
             dpl__probes_free(table);
         }
     CHECK_EQ_INT(mismatches, 0);

@@ -135,8 +135,10 @@ int dpl__near_setup(dpl_job *job)
         return DPL_EINVAL;
     }
     DPL_TRY(resolve_banding(job));
-    if (!(job->probes = dpl__probes_create(job->k, job->seed)))
+    if (!(job->probes = dpl__probes_create(job->k, job->seed))) {
+        snprintf(job->errmsg, sizeof job->errmsg, "out of memory");
         return DPL_ENOMEM;
+    }
     DPL_TRY(open_script(job));
     job->sum.bands = job->bands;
     job->sum.rows = job->rows;
@@ -375,7 +377,8 @@ int dpl__pairs_sort_unique(dpl__pair_list *p)
     return DPL_OK;
 }
 
-/* Appends `from` to `to` and frees it. */
+/* Appends `from` to `to` and frees it: the threads' lists become one to sort. (The + 1
+ * keeps the allocation nonzero when both are empty.) */
 static int append_pairs(dpl__pair_list *to, dpl__pair_list *from)
 {
     int rc = dpl__grow((void **)&to->items, &to->cap, to->n + from->n + 1, sizeof *to->items);

@@ -73,9 +73,8 @@ void dpl__probes_free(dpl__probes *p)
     free(p);
 }
 
-/* Optimal densification: an empty bin j probes bins with a hash of (j, attempt) until
- * a filled one turns up, and takes its value; at least one bin is filled, so this ends.
- * The first PROBES attempts come from the table when there is one. */
+_Static_assert(PROBES % 8 == 0, "first_filled() tests the probes eight at a time");
+
 /* The first filled bin among a bin's PROBES tabled probes, into *c; else *attempt is the
  * first untabled one. Eight probes a step as a bit mask: where the first filled one lies
  * is random, and a loop that stops at it mispredicted its exit about once a bin. */
@@ -95,6 +94,9 @@ static int first_filled(const uint16_t *probes, const unsigned char *filled, uns
     return 0;
 }
 
+/* Optimal densification: an empty bin j probes bins with a hash of (j, attempt) until
+ * a filled one turns up, and takes its value; at least one bin is filled, so this ends.
+ * The first PROBES attempts come from the table when there is one. */
 static void densify(uint32_t *sig, const unsigned char *filled, unsigned k, uint64_t seed,
                     const dpl__probes *table)
 {
@@ -103,11 +105,11 @@ static void densify(uint32_t *sig, const unsigned char *filled, unsigned k, uint
             continue;
         uint64_t attempt = 1;
         unsigned c = 0;
-        int found = 0;
-        if (table)
-            found = first_filled(&table->bins[j * PROBES], filled, &c, &attempt);
-        while (!found)
-            found = filled[c = probe(j, attempt++, k, seed)];
+        int found = table && first_filled(&table->bins[j * PROBES], filled, &c, &attempt);
+        while (!found) {
+            c = probe(j, attempt++, k, seed);
+            found = filled[c];
+        }
         sig[j] = sig[c];
     }
 }

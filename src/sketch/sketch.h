@@ -20,7 +20,8 @@ dpl_shingle_unit dpl__unit_after_script(dpl_shingle_unit unit);
 /* The start of every bin's densification probe sequence for (k, seed), computed once:
  * read-only, shared by any number of threads. */
 typedef struct dpl__probes dpl__probes;
-dpl__probes *dpl__probes_create(unsigned k, uint64_t seed); /* NULL: out of memory */
+/* NULL: out of memory, or k outside 1..DPL_MAX_NUM_PERM (callers have checked it). */
+dpl__probes *dpl__probes_create(unsigned k, uint64_t seed);
 void dpl__probes_free(dpl__probes *p);
 
 /* dpl_minhash() with a probe table for the same k and seed (NULL: probes computed as

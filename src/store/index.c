@@ -1093,10 +1093,6 @@ static int open_script(dpl_index *ix, char *msg, size_t cap)
     if (rc != DPL_OK)
         snprintf(msg, cap, "cannot open the script stage (%s): %s", ix->set.translit,
                  dpl_strerror(rc));
-    if (rc == DPL_OK && !(ix->probes = dpl__probes_create(ix->set.k, ix->set.seed))) {
-        snprintf(msg, cap, "out of memory");
-        rc = DPL_ENOMEM;
-    }
     return rc;
 }
 
@@ -1125,6 +1121,10 @@ int dpl_index_open(const char *path, const dpl_options *opts, unsigned flags, dp
         rc = setup(ix, opts, path, flags, msg, msg_cap);
     if (rc == DPL_OK)
         rc = open_script(ix, msg, msg_cap);
+    if (rc == DPL_OK && !(ix->probes = dpl__probes_create(ix->set.k, ix->set.seed))) {
+        snprintf(msg, msg_cap, "out of memory");
+        rc = DPL_ENOMEM;
+    }
     if (rc != DPL_OK) {
         dpl_index_close(ix);
         return rc;

@@ -6,7 +6,7 @@
 #include "common/common.h"
 
 /* Length of the longest prefix of `s` that is valid UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF). ASCII is skipped eight bytes at a time. */
+ * surrogates, nothing above U+10FFFF). ASCII is skipped 32 bytes at a time. */
 size_t dpl__utf8_valid_prefix(const char *s, size_t len);
 
 /* Append `s` to `out` with every invalid UTF-8 sequence (an invalid byte and the

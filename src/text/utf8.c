@@ -2,7 +2,6 @@
  * invalid spots quickly and replaces them, so that every later stage sees valid text. */
 #include "text/text.h"
 
-#include <string.h>
 #include <utf8proc.h>
 
 size_t dpl__utf8_valid_prefix(const char *s, size_t len)
