@@ -361,20 +361,18 @@ int main(int argc, char **argv)
     int keep = 0;
     if (argc == 5 && strcmp(argv[1], "--run-job") == 0)
         return run_job_child(argv[2], atoi(argv[3]), atoi(argv[4]));
-    for (int i = 1; i < argc; i += 2) {
-        if (strcmp(argv[i], "--keep") == 0) {
+    for (int i = 1; i < argc; i++) {
+        int has_value = i + 1 < argc;
+        if (strcmp(argv[i], "--keep") == 0)
             keep = 1; /* leave the corpus for profiling a job by hand */
-            i--;
-        } else if (i + 1 == argc)
-            mb = 0;
-        else if (strcmp(argv[i], "--mb") == 0)
-            mb = (size_t)atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--seed") == 0)
-            seed = (uint64_t)atoll(argv[i + 1]);
-        else if (strcmp(argv[i], "--doc-bytes") == 0)
-            doc_bytes = (size_t)atol(argv[i + 1]);
+        else if (has_value && strcmp(argv[i], "--mb") == 0)
+            mb = (size_t)atol(argv[++i]);
+        else if (has_value && strcmp(argv[i], "--seed") == 0)
+            seed = (uint64_t)atoll(argv[++i]);
+        else if (has_value && strcmp(argv[i], "--doc-bytes") == 0)
+            doc_bytes = (size_t)atol(argv[++i]);
         else
-            mb = 0; /* an unknown option: print the usage */
+            mb = 0; /* an unknown option, or one without its value: print the usage */
     }
     if (mb == 0 || doc_bytes < 100) {
         fprintf(stderr, "usage: bench_throughput [--mb N] [--seed S] [--doc-bytes N>=100] [--keep]\n");
@@ -415,27 +413,31 @@ int main(int argc, char **argv)
     row("script stage + shingle + MinHash", scripted, c.text_bytes);
     printf("\n%-44s %10s %12s %9s %9s %9s\n", "doppel dedupe, read to clusters", "MB/s",
            "docs/s", "seconds", "peak MB", "B/doc");
-    job_result jobs[5];
-    static const char *const names[] = {"exact only, 1 thread", "exact only, 2 threads",
-                                        "exact + near, 1 thread", "exact + near, 2 threads",
-                                        "exact + near, 1 thread, --no-translit"};
     /* Every row is the best of three runs, the rows' runs interleaved, so that a slow
      * minute of a shared machine weighs on all of them alike; the speed-ups and the
      * transliteration cost compare rows. */
-    static const int threads_of[5] = {1, 2, 1, 2, 1};
-    static const enum job_mode mode_of[5] = {JOB_EXACT_ONLY, JOB_EXACT_ONLY, JOB_NEAR, JOB_NEAR,
-                                             JOB_NEAR_NO_TRANSLIT};
+    static const struct {
+        const char *name;
+        int threads;
+        enum job_mode mode;
+    } rows[] = {{"exact only, 1 thread", 1, JOB_EXACT_ONLY},
+                {"exact only, 2 threads", 2, JOB_EXACT_ONLY},
+                {"exact + near, 1 thread", 1, JOB_NEAR},
+                {"exact + near, 2 threads", 2, JOB_NEAR},
+                {"exact + near, 1 thread, --no-translit", 1, JOB_NEAR_NO_TRANSLIT}};
+    enum { ROWS = sizeof rows / sizeof *rows };
+    job_result jobs[ROWS];
     for (int k = 0; k < 3; k++)
-        for (int i = 0; i < 5; i++) {
-            job_result r = stage_job(&c, threads_of[i], mode_of[i]);
+        for (int i = 0; i < ROWS; i++) {
+            job_result r = stage_job(&c, rows[i].threads, rows[i].mode);
             if (k == 0 || r.r.seconds < jobs[i].r.seconds)
                 jobs[i] = r;
         }
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < ROWS; i++) {
         double text_mb = (double)c.text_bytes / 1e6;
-        printf("%-44s %10.1f %12.0f %9.3f %9.1f %9.0f\n", names[i], text_mb / jobs[i].r.seconds,
-               (double)jobs[i].r.docs / jobs[i].r.seconds, jobs[i].r.seconds,
-               (double)jobs[i].rss_kb / 1024.0,
+        printf("%-44s %10.1f %12.0f %9.3f %9.1f %9.0f\n", rows[i].name,
+               text_mb / jobs[i].r.seconds, (double)jobs[i].r.docs / jobs[i].r.seconds,
+               jobs[i].r.seconds, (double)jobs[i].rss_kb / 1024.0,
                jobs[i].r.docs ? (double)jobs[i].rss_kb * 1024.0 / (double)jobs[i].r.docs : 0);
     }
     printf("\n2-thread speed-up: exact only %.2fx, exact + near %.2fx (this machine's XXH3 "

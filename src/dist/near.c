@@ -29,16 +29,21 @@ typedef struct scored {
     float score;
 } scored;
 
+/* What every band needs, one entry per local document: allocated once for all bands. */
+typedef struct band_scratch {
+    dpl__buckets buckets;
+    keyed *recs;
+    uint32_t *dest;
+} band_scratch;
+
 /* One band: keys to their owners, buckets paired there, pairs to their first document's
  * owner, appended to *mine. */
-static void band_candidates(dpl__dist *d, unsigned band, dpl__buckets *buckets,
+static void band_candidates(dpl__dist *d, unsigned band, band_scratch *sc,
                             dpl__pair_list *mine)
 {
     dpl_job *job = d->job;
-    keyed *recs = malloc(((size_t)d->n + 1) * sizeof *recs);
-    uint32_t *dest = malloc(((size_t)d->n + 1) * sizeof *dest);
-    if (!recs || !dest)
-        dpl__dist_abort(d, "out of memory");
+    keyed *recs = sc->recs;
+    uint32_t *dest = sc->dest;
     size_t n = 0;
     for (uint32_t l = 0; l < d->n; l++) {
         if (job->docs[l].n_spilled == 0)
@@ -51,18 +56,17 @@ static void band_candidates(dpl__dist *d, unsigned band, dpl__buckets *buckets,
     dpl__buf got = {0};
     size_t n_got;
     dpl__dist_route(d, recs, n, sizeof *recs, dest, &got, &n_got);
-    free(recs);
     /* Keys arrive in document order (by sending rank, each rank's in its order), so the
      * buckets pair them as one process does. */
     const keyed *k = (const keyed *)(const void *)got.data;
     dpl__pair_list pairs = {0};
-    if (dpl__buckets_reset(buckets, n_got) != DPL_OK)
+    if (dpl__buckets_reset(&sc->buckets, n_got) != DPL_OK)
         dpl__dist_abort(d, "out of memory");
     for (size_t i = 0; i < n_got; i++)
-        if (dpl__buckets_add(buckets, k[i].key, k[i].g, &pairs) != DPL_OK)
+        if (dpl__buckets_add(&sc->buckets, k[i].key, k[i].g, &pairs) != DPL_OK)
             dpl__dist_abort(d, "out of memory");
     dpl__buf_free(&got);
-    uint32_t *pdest = realloc(dest, (pairs.n + 1) * sizeof *pdest);
+    uint32_t *pdest = malloc((pairs.n + 1) * sizeof *pdest);
     if (!pdest)
         dpl__dist_abort(d, "out of memory");
     for (size_t i = 0; i < pairs.n; i++)
@@ -280,10 +284,15 @@ int dpl__dist_near(dpl__dist *d)
         return DPL_OK;
     dpl__pair_list cand = {0};
     uint64_t before = d->stats.bytes_routed;
-    dpl__buckets buckets = {0};
+    band_scratch sc = {{0}, malloc(((size_t)d->n + 1) * sizeof *sc.recs),
+                       malloc(((size_t)d->n + 1) * sizeof *sc.dest)};
+    if (!sc.recs || !sc.dest)
+        dpl__dist_abort(d, "out of memory");
     for (unsigned band = 0; band < job->bands; band++)
-        band_candidates(d, band, &buckets, &cand);
-    dpl__buckets_free(&buckets);
+        band_candidates(d, band, &sc, &cand);
+    dpl__buckets_free(&sc.buckets);
+    free(sc.recs);
+    free(sc.dest);
     d->stats.routed_bands += d->stats.bytes_routed - before;
     before = d->stats.bytes_routed;
     int rc = dpl__pairs_sort_unique(&cand);

@@ -50,16 +50,12 @@ static int splittable(const dpl__dist *d, const dpl__walk_entry *e)
         job->out[DPL_OUTPUT_CORPUS].is_dir || !dpl__path_is_jsonl(&job->opts.reader, e->path))
         return 0;
     int fd = open(e->path, O_RDONLY | O_CLOEXEC);
-    dpl__source *src = NULL;
     if (fd < 0)
         return 0;
-    int plain = dpl__source_open(fd, e->path, NULL, &src) == DPL_OK &&
-                dpl__source_compression(src) == DPL__PLAIN;
-    if (src)
-        dpl__source_close(src); /* closes fd */
-    else
-        close(fd);
-    return plain;
+    unsigned char magic[4];
+    ssize_t got = pread(fd, magic, sizeof magic, 0);
+    close(fd);
+    return got > 0 && dpl__detect_compression(magic, (size_t)got) == DPL__PLAIN;
 }
 
 /* A file as one entry, or a large JSONL file as pieces of about equal size. */
@@ -192,15 +188,12 @@ static int count_newlines(dpl__dist *d, const dpl__part *p, uint64_t *count)
     *count = 0;
     for (uint64_t at = from; rc == DPL_OK && at < to;) {
         size_t want = to - at < MIN_PIECE ? (size_t)(to - at) : (size_t)MIN_PIECE;
-        ssize_t got = pread(fd, buf, want, (off_t)at);
-        if (got <= 0) {
-            rc = DPL_EIO;
+        if ((rc = dpl__pread_all(fd, at, buf, want)) != DPL_OK)
             break;
-        }
-        for (const char *q = buf, *end = buf + got; (q = memchr(q, '\n', (size_t)(end - q)));
+        for (const char *q = buf, *end = buf + want; (q = memchr(q, '\n', (size_t)(end - q)));
              q++)
             (*count)++;
-        at += (uint64_t)got;
+        at += want;
     }
     if (rc != DPL_OK)
         snprintf(d->job->errmsg, sizeof d->job->errmsg, "%s: cannot read it to count its "
@@ -215,11 +208,8 @@ static int count_newlines(dpl__dist *d, const dpl__part *p, uint64_t *count)
  * other processes may hold: every process counts its own, and a sum gathers them. */
 static int number_lines(dpl__dist *d)
 {
-    int any = 0;
-    for (size_t i = 0; i < d->n_files && !any; i++)
-        any = d->files[i].range.end != 0;
-    if (!any)
-        return DPL_OK;
+    if (!d->stats.pieces)
+        return DPL_OK; /* no file was cut */
     uint64_t *counts = calloc(d->n_files + 1, sizeof *counts);
     if (!counts)
         dpl__dist_abort(d, "out of memory");
@@ -229,19 +219,18 @@ static int number_lines(dpl__dist *d)
         if (d->files[i].range.end)
             rc = count_newlines(d, &d->files[i], &counts[i]);
     MPI_Allreduce(MPI_IN_PLACE, counts, (int)d->n_files, MPI_UINT64_T, MPI_SUM, d->comm);
+    /* A piece's first line follows the newlines of the pieces before it in its file
+     * (pieces of a file are consecutive), plus the one that ends the line before it. */
+    uint64_t newlines_before = 0;
     for (size_t i = 0; i < d->n_files; i++) {
         dpl__part *p = &d->files[i];
-        if (!p->range.end || p->range.start == 0)
+        if (!p->range.end)
             continue;
-        /* the newlines of the pieces before it, back to the file's first (pieces of a
-         * file are consecutive), plus the one that ends the line before its first */
-        uint64_t base = 1;
-        for (size_t j = i; j-- > 0;) {
-            base += counts[j];
-            if (d->files[j].range.start == 0)
-                break;
-        }
-        p->range.line_base = base;
+        if (p->range.start == 0)
+            newlines_before = 0;
+        else
+            p->range.line_base = newlines_before + 1;
+        newlines_before += counts[i];
     }
     free(counts);
     return rc;

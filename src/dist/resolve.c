@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 typedef struct __attribute__((packed)) hashed { /* 20 bytes on the wire, not 24 */
     uint64_t lo, hi;
     uint32_t g;
@@ -21,8 +18,7 @@ typedef struct verdict {
 
 static dpl_hash128 id_hash(const dpl_job *job, const doc *dd)
 {
-    XXH128_hash_t h = XXH3_128bits(dpl__job_doc_id(job, dd), dd->id_len);
-    return (dpl_hash128){h.low64, h.high64};
+    return dpl_exact_hash(dpl__job_doc_id(job, dd), dd->id_len); /* the job's id hash */
 }
 
 static dpl_hash128 text_hash(const dpl_job *job, const doc *dd)

@@ -21,7 +21,8 @@ int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__so
 /* Reads up to `cap` decompressed bytes. *got == 0 with DPL_OK means end of input. Errors:
  * DPL_EIO, DPL_ETRUNCATED, DPL_ECORRUPT, with dpl__source_errmsg() saying more. */
 int dpl__source_read(dpl__source *src, void *buf, size_t cap, size_t *got);
-dpl__compression dpl__source_compression(const dpl__source *src);
+/* What the first bytes of a file (up to 4) say it is: gzip, zstd, or plain. */
+dpl__compression dpl__detect_compression(const unsigned char *magic, size_t n);
 uint64_t dpl__source_raw_consumed(const dpl__source *src);
 const char *dpl__source_errmsg(const dpl__source *src);
 void dpl__source_close(dpl__source *src);

@@ -78,7 +78,7 @@ static int peek(dpl__source *s, size_t want)
     return DPL_OK;
 }
 
-static dpl__compression detect(const unsigned char *b, size_t n)
+dpl__compression dpl__detect_compression(const unsigned char *b, size_t n)
 {
     if (n >= 2 && b[0] == 0x1F && b[1] == 0x8B)
         return DPL__GZIP;
@@ -96,7 +96,8 @@ static int no_memory(int fd, dpl__source *s)
     return DPL_ENOMEM;
 }
 
-int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
+/* A source on fd with its input buffer, not yet reading. */
+static int source_new(int fd, const char *name, FILE *tee, dpl__source **out)
 {
     dpl__source *s = calloc(1, sizeof *s);
     if (!s || !(s->in = malloc(INPUT_CHUNK)))
@@ -105,8 +106,15 @@ int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
     s->tee = tee;
     snprintf(s->name, sizeof s->name, "%s", name);
     *out = s;
+    return DPL_OK;
+}
+
+int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
+{
+    DPL_TRY(source_new(fd, name, tee, out));
+    dpl__source *s = *out;
     DPL_TRY(peek(s, 4));
-    s->kind = detect(s->in, s->in_len);
+    s->kind = dpl__detect_compression(s->in, s->in_len);
     if (s->kind == DPL__GZIP) {
         /* 15 + 16: a gzip wrapper only, so that a raw deflate stream is not misread. */
         if (inflateInit2(&s->z, 15 + 16) != Z_OK)
@@ -122,13 +130,9 @@ int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
 
 int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__source **out)
 {
-    dpl__source *s = calloc(1, sizeof *s);
-    if (!s || !(s->in = malloc(INPUT_CHUNK)))
-        return no_memory(fd, s);
-    s->fd = fd;
+    DPL_TRY(source_new(fd, name, NULL, out));
+    dpl__source *s = *out;
     s->kind = DPL__PLAIN; /* no peeking: bytes in the middle of a file prove nothing */
-    snprintf(s->name, sizeof s->name, "%s", name);
-    *out = s;
     if (lseek(fd, (off_t)offset, SEEK_SET) == (off_t)-1) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s: cannot seek: %s", name, strerror(errno));
         return DPL_EIO;
@@ -232,11 +236,6 @@ int dpl__source_read(dpl__source *s, void *buf, size_t cap, size_t *got)
     default:
         return read_plain(s, buf, cap, got);
     }
-}
-
-dpl__compression dpl__source_compression(const dpl__source *s)
-{
-    return s->kind;
 }
 
 uint64_t dpl__source_raw_consumed(const dpl__source *s)

@@ -51,7 +51,7 @@ static int first_grow(dpl__first_table *t)
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i].doc_plus_one)
             continue;
-        size_t j = (size_t)t->slots[i].hash.lo & (new_cap - 1);
+        size_t j = dpl__first_home(t->slots[i].hash, new_cap);
         while (slots[j].doc_plus_one)
             j = (j + 1) & (new_cap - 1);
         slots[j] = t->slots[i];
@@ -66,7 +66,7 @@ int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint3
 {
     if ((t->count + 1) * 4 > t->cap * 3) /* keep the load under 3/4 */
         DPL_TRY(first_grow(t));
-    size_t j = (size_t)hash.lo & (t->cap - 1);
+    size_t j = dpl__first_home(hash, t->cap);
     while (t->slots[j].doc_plus_one) {
         if (t->slots[j].hash.lo == hash.lo && t->slots[j].hash.hi == hash.hi) {
             *first = t->slots[j].doc_plus_one - 1;

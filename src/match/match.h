@@ -32,11 +32,17 @@ typedef struct dpl__first_table {
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
+/* Where `hash` is looked for first in a table of `cap` slots (a power of two). */
+static inline size_t dpl__first_home(dpl_hash128 hash, size_t cap)
+{
+    return (size_t)hash.lo & (cap - 1);
+}
+
 /* A hint: `hash`'s home slot is about to be looked up. */
 static inline void dpl__first_prefetch(const dpl__first_table *t, dpl_hash128 hash)
 {
     if (t->cap)
-        __builtin_prefetch(&t->slots[(size_t)hash.lo & (t->cap - 1)]);
+        __builtin_prefetch(&t->slots[dpl__first_home(hash, t->cap)]);
 }
 void dpl__first_free(dpl__first_table *t);
 

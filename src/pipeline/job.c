@@ -25,9 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 const char *const dpl__kind_names[] = {"", "exact", "near", "xling"};
 
 void dpl_options_init(dpl_options *o)
@@ -373,13 +370,14 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
     DPL_TRY(dpl__parse_record(c->parser, &raw, &rec));
     DPL_TRY(keep_string(arena, rec.id, rec.id_len, &it->id_off));
     it->id_len = rec.id_len;
-    XXH128_hash_t idh = XXH3_128bits(rec.id, rec.id_len);
-    it->id_hash = (dpl_hash128){idh.low64, idh.high64};
     it->error = rec.error;
     if (rec.error) {
         it->msg_len = strlen(rec.error_msg);
         return keep_string(arena, rec.error_msg, it->msg_len, &it->msg_off);
     }
+    /* The merge claims ids by this hash; a distributed job settles them later, itself. */
+    if (!job->dist)
+        it->id_hash = dpl_exact_hash(rec.id, rec.id_len);
     const char *norm;
     size_t norm_len;
     /* The parser already replaced invalid UTF-8: no second validation pass. */
@@ -429,14 +427,6 @@ const char *dpl__job_doc_id(const dpl_job *job, const doc *d)
     return doc_id(job, d);
 }
 
-/* Claims the id of document d; *owner is the earlier document that has it, or d. Ids
- * are compared by their XXH3-128 (hashed by the worker): a collision among 10^10 ids is
- * about 10^-19 likely. */
-static int claim_id(dpl_job *job, uint32_t d, const item *it, uint32_t *owner)
-{
-    return dpl__first_insert(&job->ids_seen, it->id_hash, d, owner);
-}
-
 static int duplicate_id_error(dpl_job *job, uint32_t d, uint32_t owner)
 {
     const doc *o = &job->docs[owner];
@@ -484,7 +474,9 @@ static int merge_fields(dpl_job *job, const item *it)
         return dpl__near_merge(job, d, it);
     }
     uint32_t owner, first;
-    DPL_TRY(claim_id(job, d, it, &owner));
+    /* The id's claim: *owner is the earlier document that has it, or d. Ids are compared
+     * by their XXH3-128: a collision among 10^10 ids is about 10^-19 likely. */
+    DPL_TRY(dpl__first_insert(&job->ids_seen, it->id_hash, d, &owner));
     if (owner != d)
         return duplicate_id_error(job, d, owner);
     if (it->msg_len) { /* a warning: the record is used, with a note in the manifest */
@@ -536,9 +528,10 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
 
 static int merge_slot(dpl_job *job, batch_slot *b)
 {
+    size_t prefetch_end = job->dist ? 0 : b->n_items; /* a distributed job has no tables */
     for (size_t i = 0; i < b->n_items; i++) {
-        const item *ahead = i + PREFETCH_AHEAD < b->n_items ? &b->items[i + PREFETCH_AHEAD] : NULL;
-        if (ahead && !ahead->error && !ahead->fatal && !job->dist) {
+        const item *ahead = i + PREFETCH_AHEAD < prefetch_end ? &b->items[i + PREFETCH_AHEAD] : NULL;
+        if (ahead && !ahead->error && !ahead->fatal) {
             dpl__first_prefetch(&job->ids_seen, ahead->id_hash);
             dpl__first_prefetch(&job->exact, ahead->hash);
         }

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 
 void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, int casefold)
 {
@@ -31,20 +30,6 @@ void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, in
             entry |= (uint64_t)0x80 << (8 * j);
         f->pack[m] = entry;
     }
-}
-
-__attribute__((target("avx2"))) static __m256i space_bytes(const dpl__ascii_fold *f,
-                                                            __m256i v)
-{
-    const __m128i lo128 = _mm_loadu_si128((const __m128i *)f->space_lo);
-    const __m256i lo_tab = _mm256_broadcastsi128_si256(lo128);
-    const __m256i bit_tab = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0,
-                                             0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, (char)128,
-                                             0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i nib = _mm256_set1_epi8(0x0F);
-    __m256i lo_bits = _mm256_shuffle_epi8(lo_tab, _mm256_and_si256(v, nib));
-    __m256i bit = _mm256_shuffle_epi8(bit_tab, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-    return _mm256_cmpeq_epi8(_mm256_and_si256(lo_bits, bit), bit);
 }
 
 __attribute__((target("avx2"))) static void pack_store(const dpl__ascii_fold *f, __m256i mapped,
@@ -74,12 +59,14 @@ __attribute__((target("avx2"))) size_t dpl__ascii_fold_avx2(const dpl__ascii_fol
     const __m256i upper_lo = _mm256_set1_epi8('A' - 1), upper_hi = _mm256_set1_epi8('Z' + 1);
     const __m256i case_bit = _mm256_set1_epi8(f->casefold ? 0x20 : 0);
     const __m256i blank = _mm256_set1_epi8(' ');
+    const __m256i spaces =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)f->space_lo));
     size_t i = 0;
     for (; i + 32 <= len; i += 32) {
         __m256i v = _mm256_loadu_si256((const __m256i *)(s + i));
         if (_mm256_movemask_epi8(v))
             break; /* not ASCII: the caller's byte path */
-        __m256i sp = space_bytes(f, v);
+        __m256i sp = dpl__avx2_in_ascii_set(v, spaces);
         __m256i upper = _mm256_and_si256(_mm256_cmpgt_epi8(v, upper_lo),
                                          _mm256_cmpgt_epi8(upper_hi, v));
         __m256i mapped = _mm256_add_epi8(v, _mm256_and_si256(upper, case_bit));

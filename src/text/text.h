@@ -64,6 +64,27 @@ static inline uint64_t dpl__ascii_word_bytes(uint64_t x)
            dpl__bytes_in_range(x, '0', '9') | dpl__bytes_in_range(x, '_', '_');
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* The bytes of v that belong to a set of ASCII bytes, as 0xFF. `sets` is a nibble table,
+ * once per 128-bit lane: bit h of entry l says whether the byte 0xhl belongs. The low
+ * nibble picks the entry and the high nibble its bit, so any set costs two shuffles.
+ * Bytes from 0x80 up come out as members: callers use ASCII blocks only. */
+__attribute__((target("avx2"))) static inline __m256i dpl__avx2_in_ascii_set(__m256i v,
+                                                                             __m256i sets)
+{
+    const __m256i bit_of_high = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0,
+                                                 0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64,
+                                                 (char)128, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i nibble = _mm256_set1_epi8(0x0F);
+    __m256i set = _mm256_shuffle_epi8(sets, _mm256_and_si256(v, nibble));
+    __m256i bit = _mm256_shuffle_epi8(bit_of_high,
+                                      _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+    return _mm256_cmpeq_epi8(_mm256_and_si256(set, bit), bit);
+}
+#endif
+
 /* The ASCII fast path of normalization with white-space folding, in AVX2 (fold_avx2.c).
  * `space_lo` holds the bytes that fold to a collapsible space as a nibble table (bit
  * c >> 4 of entry c & 15); `pack` maps an 8-bit mask of bytes to keep to the shuffle

@@ -129,30 +129,19 @@ static uint64_t word_mask64(const unsigned char *s, int *ascii)
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-/* word_mask64() with AVX2, chosen at run time. A byte's low nibble picks a set of high
- * nibbles (bit h: the byte 0xh? is a word byte) and its high nibble one bit of it:
- * 0-9 A-Z _ a-z in two shuffles. */
+/* word_mask64() with AVX2, chosen at run time: 0-9 A-Z _ a-z as a nibble table (bit h of
+ * entry l: the byte 0xhl is a word byte). */
 __attribute__((target("avx2"))) static uint32_t word_mask32_avx2(const unsigned char *s,
                                                                   int *ascii)
 {
-    const __m256i high_sets = _mm256_setr_epi8(
+    const __m256i word_bytes = _mm256_setr_epi8(
         (char)0xA8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8,
         (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF0, 0x50, 0x50, 0x50, 0x50, 0x70,
         (char)0xA8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF8,
         (char)0xF8, (char)0xF8, (char)0xF8, (char)0xF0, 0x50, 0x50, 0x50, 0x50, 0x70);
-    const __m256i high_bit = _mm256_setr_epi8(1, 2, 4, 8, 16, 32, 64, (char)128, 0, 0, 0, 0,
-                                              0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, (char)128,
-                                              0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i nibble = _mm256_set1_epi8(0x0F);
     __m256i v = _mm256_loadu_si256((const __m256i *)s);
-    __m256i set = _mm256_shuffle_epi8(high_sets, _mm256_and_si256(v, nibble));
-    __m256i bit = _mm256_shuffle_epi8(high_bit,
-                                      _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
-    /* (non-ASCII bytes come out as word bytes; the caller does not use such a block) */
     *ascii &= _mm256_movemask_epi8(v) == 0;
-    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(set, bit), bit));
+    return (uint32_t)_mm256_movemask_epi8(dpl__avx2_in_ascii_set(v, word_bytes));
 }
 
 __attribute__((target("avx2"))) static uint64_t word_mask64_avx2(const unsigned char *s,
