@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(cmake make gcc g++ pkg-config gzip
-          libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev libjson-c-dev
+          libxxhash-dev libutf8proc-dev libicu-dev zlib1g-dev libzstd-dev
+          libjson-c-dev libsimdjson-dev
           libcld2-dev libstemmer-dev libhunspell-dev hunspell-bg liblmdb-dev python3
           openmpi-bin libopenmpi-dev
           trans-de-en dict-freedict-deu-eng dict-freedict-eng-deu dict-freedict-fra-eng

@@ -1,10 +1,13 @@
 /* The reader: folder walking order, hidden entries, JSONL details (custom fields, BOM,
  * CRLF, blank lines, no final newline), gzip and zstd (whole, concatenated, truncated,
- * corrupt), size limits, unreadable entries. Fixtures are written into a fresh temporary
+ * corrupt), size limits, unreadable entries, simdjson's fast path against json-c. Fixtures are written into a fresh temporary
  * folder. */
 #define _GNU_SOURCE
 #include "check.h"
 #include "doppel.h"
+#include "io/io.h"
+#include "io/json_fast.h"
+#include "same_record.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -182,6 +185,162 @@ static void test_invalid_utf8_is_replaced(void)
     dpl_reader_free(r);
 }
 
+/* simdjson's fast path must give the very record json-c gives, and must leave to json-c
+ * every line the two might read differently. Each line: whether the fast path takes it. */
+static const struct fast_case {
+    int fast;
+    const char *line;
+} fast_cases[] = {
+    {1, "{\"id\":\"a\",\"text\":\"hello world\"}"},
+    {1, "{\"id\":\"a\\\"b\",\"text\":\"t\\tn\\nq\\\" \\u00e9 \\ud83d\\ude00 \\/\",\"lang\":\"fr\"}"},
+    {1, "{\"text\":\"no id\"}"},
+    {1, "  {\"text\" : \"spaces\" , \"id\" : \"s\"}  \r"},
+    {1, "{\"te\\u0078t\":\"escaped key\"}"},
+    {1, "{\"id\":\"n\",\"text\":\"a\\u0000b\"}"},
+    {1, "{\"id\":\"e\",\"text\":\"\"}"},
+    {1, "{\"id\":\"w\",\"text\":\" \\t\\n \"}"},
+    {1, "{\"id\":\"\",\"text\":\"empty id\"}"},
+    {1, "{\"text\":\"x\",\"meta\":{\"a\":[1,-0,1E5,2.5e-3,true,false,null,{\"b\":[[[]]]}]}}"},
+    {1, "{\"text\":\"\u00e9t\u00e9 \u4e2d\u6587\"}"},
+    {0, "{\"id\":7,\"text\":\"integer id\"}"},
+    {0, "{\"id\":null,\"text\":\"null id\"}"},
+    {0, "{\"id\":[1],\"text\":\"array id\"}"},
+    {0, "{\"text\":\"a\",\"text\":\"b\"}"},
+    {0, "{\"id\":\"a\",\"id\":\"b\",\"text\":\"t\"}"},
+    {0, "{\"te\\u0000xt\":\"NUL in a key\",\"text\":\"b\"}"},
+    {0, "{\"text\":\"t\",\"lang\":5}"},
+    {0, "{\"id\":\"c\"}"},
+    {0, "{\"id\":\"d\",\"text\":null}"},
+    {0, "{\"text\":\"lone \\ud800 surrogate\"}"},
+    {0, "{\"text\":\"lone \\udc00 low\"}"},
+    {0, "{\"text\":\"raw\tcontrol\"}"},
+    {0, "{\"text\":\"caf\xE9\"}"},
+    {0, "{\"text\":\"x\" /* comment */}"},
+    {0, "{\"text\":\"x\",\"v\":NaN}"},
+    {0, "{\"text\":\"x\",\"v\":1e400}"},
+    {0, "{\"text\":\"x\",\"v\":123456789012345678901234567890}"},
+    {0, "{'text':'single quotes'}"},
+    {0, "\f{\"text\":\"form feed\"}"},
+    {0, "[1,2]"},
+    {0, "\"just a string\""},
+    {0, "{\"id\":\"b\",\"text\":\"trunc"},
+    {0, "{\"text\":\"x\"} trailing"},
+    {0, "{\"text\":\"x\"}{\"text\":\"y\"}"},
+    {0, ""},
+};
+
+/* Nesting past the fast path's depth, and past json-c's. */
+static char *nested_line(int depth)
+{
+    char *s = malloc((size_t)depth * 2 + 32);
+    size_t n = (size_t)sprintf(s, "{\"text\":\"deep\",\"v\":");
+    for (int i = 0; i < depth; i++)
+        s[n++] = '[';
+    for (int i = 0; i < depth; i++)
+        s[n++] = ']';
+    strcpy(s + n, "}");
+    return s;
+}
+
+/* A line of `len` bytes, at or past the fast path's length limit. */
+static char *long_line(size_t len)
+{
+    char *s = malloc(len + 1);
+    memcpy(s, "{\"text\":\"", 9);
+    memset(s + 9, 'a', len - 11);
+    memcpy(s + len - 2, "\"}", 3);
+    return s;
+}
+
+static void compare_paths(dpl__parser *fast, dpl__parser *plain, const char *line, int takes)
+{
+    dpl__json_fast *probe = dpl__json_fast_create();
+    const char *names[3] = {"id", "text", "lang"};
+    dpl__json_str f[3];
+    CHECK_EQ_INT(dpl__json_fast_parse(probe, line, strlen(line), names, f), takes);
+    dpl__json_fast_free(probe);
+    dpl__raw raw = {.data = line, .len = strlen(line), .source = "cases.jsonl", .line = 3,
+                    .jsonl = 1};
+    dpl_record a, b;
+    CHECK_EQ_INT(dpl__parse_record(fast, &raw, &a), DPL_OK);
+    CHECK_EQ_INT(dpl__parse_record(plain, &raw, &b), DPL_OK);
+    if (!same_record(&a, &b)) {
+        fprintf(stderr, "fast path and json-c differ on: %.80s\n", line);
+        CHECK(0);
+    }
+}
+
+/* Where json-c 0.16 is wrong, the fast path is right: it decodes a surrogate pair whose
+ * code point's low 16 bits look like a high surrogate (U+1D800; json-c made it U+FFFD,
+ * json-c pull request #893), so such lines are not compared with json-c. And a line that
+ * failed inside a surrogate escape no longer leaves json-c a pending surrogate that turned
+ * the next line's first escape into U+FFFD + the character (the integer id keeps the
+ * second line on json-c's path). */
+static void test_json_c_surrogate_bugs(void)
+{
+    dpl__parser *p = dpl__parser_create(NULL);
+    const char *line = "{\"text\":\"a\\ud836\\udc00b\"}";
+    dpl__raw raw = {.data = line, .len = strlen(line), .source = "s.jsonl", .line = 1,
+                    .jsonl = 1};
+    dpl_record rec;
+    CHECK_EQ_INT(dpl__parse_record(p, &raw, &rec), DPL_OK);
+    CHECK_EQ_INT(rec.error, DPL_OK);
+    CHECK(rec.text_len == 6 && memcmp(rec.text, "a\xF0\x9D\xA0\x80" "b", 6) == 0);
+    dpl__parser_free(p);
+
+    write_str("surrogates.jsonl", "{\"text\":\"x\\ud83d\\u\x9c\x9a\"}\n"
+                                  "{\"id\":7,\"text\":\"\\u00e9t\\u00e9\"}\n");
+    seen s;
+    CHECK_EQ_INT(read_all("surrogates.jsonl", NULL, &s), DPL_OK);
+    CHECK_EQ_INT(s.n, 2);
+    CHECK_EQ_INT(s.errors[0], DPL_EJSON);
+    CHECK_EQ_INT(s.errors[1], DPL_OK);
+    CHECK_EQ_STR(s.texts[1], "\xC3\xA9t\xC3\xA9");
+}
+
+static void test_fast_path_agrees_with_json_c(void)
+{
+    dpl__parser *fast = dpl__parser_create(NULL), *plain = dpl__parser_create(NULL);
+    dpl__parser_disable_fast(plain);
+    for (size_t i = 0; i < sizeof fast_cases / sizeof *fast_cases; i++)
+        compare_paths(fast, plain, fast_cases[i].line, fast_cases[i].fast);
+    const struct { int depth, fast; } depths[] = {{10, 1}, {DPL__JSON_FAST_MAX_DEPTH - 1, 1},
+                                                 {DPL__JSON_FAST_MAX_DEPTH + 1, 0}, {70, 0}};
+    for (size_t i = 0; i < sizeof depths / sizeof *depths; i++) {
+        char *line = nested_line(depths[i].depth);
+        compare_paths(fast, plain, line, depths[i].fast);
+        free(line);
+    }
+    char *line = long_line(DPL__JSON_FAST_MAX_LINE);
+    compare_paths(fast, plain, line, 1);
+    free(line);
+    line = long_line(DPL__JSON_FAST_MAX_LINE + 1);
+    compare_paths(fast, plain, line, 0);
+    free(line);
+    dpl__parser_free(fast);
+    dpl__parser_free(plain);
+
+    /* Other field names, and a parser whose fast path sees lines of many lengths. */
+    dpl_reader_options o;
+    dpl_reader_options_init(&o);
+    o.id_field = "doc";
+    o.text_field = "body";
+    o.lang_field = "l";
+    fast = dpl__parser_create(&o);
+    plain = dpl__parser_create(&o);
+    dpl__parser_disable_fast(plain);
+    compare_paths(fast, plain, "{\"doc\":\"d\",\"body\":\"b\",\"l\":\"de\",\"text\":7}", 0);
+    dpl__json_fast *probe = dpl__json_fast_create();
+    const char *names[3] = {"doc", "body", "l"};
+    dpl__json_str f[3];
+    const char *custom = "{\"doc\":\"d\",\"body\":\"b\",\"l\":\"de\",\"text\":7}";
+    CHECK_EQ_INT(dpl__json_fast_parse(probe, custom, strlen(custom), names, f), 1);
+    CHECK(f[0].len == 1 && f[0].s[0] == 'd' && f[1].s[0] == 'b' && strcmp(f[2].s, "de") == 0);
+    dpl__json_fast_free(probe);
+    dpl__parser_free(fast);
+    dpl__parser_free(plain);
+}
+
 static void test_compressed(void)
 {
     const char *jsonl = "{\"id\":\"z1\",\"text\":\"one\"}\n{\"id\":\"z2\",\"text\":\"two\"}\n";
@@ -329,6 +488,8 @@ int main(void)
     test_jsonl_details();
     test_bad_records();
     test_invalid_utf8_is_replaced();
+    test_fast_path_agrees_with_json_c();
+    test_json_c_surrogate_bugs();
     test_compressed();
     test_stream_failing_midway();
     test_size_limit();

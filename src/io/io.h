@@ -86,5 +86,8 @@ void dpl__parser_free(dpl__parser *p);
 /* Fill `rec` from `raw`. Never fails for bad input (rec->error says why); returns
  * DPL_ENOMEM only. rec's strings live in the parser until its next call. */
 int dpl__parse_record(dpl__parser *p, const dpl__raw *raw, dpl_record *rec);
+/* From now on json-c alone decodes JSONL, without simdjson's fast path (for the tests
+ * that compare the two). */
+void dpl__parser_disable_fast(dpl__parser *p);
 
 #endif
