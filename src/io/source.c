@@ -30,50 +30,46 @@ struct dpl__source {
     char errmsg[512];
 };
 
-static int fill_input(dpl__source *s)
+/* One read(2) into buf; the bytes are counted and copied to the tee. *got == 0 at the
+ * end of input. */
+static int read_fd(dpl__source *s, void *buf, size_t cap, size_t *got)
 {
-    if (s->in_pos < s->in_len || s->in_eof)
-        return DPL_OK;
     ssize_t n;
     do {
-        n = read(s->fd, s->in, INPUT_CHUNK);
+        n = read(s->fd, buf, cap);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s: read error: %s", s->name, strerror(errno));
         return DPL_EIO;
     }
-    if (s->tee && n > 0 && fwrite(s->in, 1, (size_t)n, s->tee) != (size_t)n) {
+    if (s->tee && n > 0 && fwrite(buf, 1, (size_t)n, s->tee) != (size_t)n) {
         snprintf(s->errmsg, sizeof s->errmsg, "%s: cannot write the stdin spool: %s",
                  s->name, strerror(errno));
         return DPL_EIO;
     }
-    s->in_len = (size_t)n;
-    s->in_pos = 0;
     s->raw_consumed += (uint64_t)n;
     if (n == 0)
         s->in_eof = 1;
+    *got = (size_t)n;
     return DPL_OK;
+}
+
+static int fill_input(dpl__source *s)
+{
+    if (s->in_pos < s->in_len || s->in_eof)
+        return DPL_OK;
+    s->in_pos = 0;
+    s->in_len = 0;
+    return read_fd(s, s->in, INPUT_CHUNK, &s->in_len);
 }
 
 /* Read until at least `want` bytes are buffered or input ends (for magic detection). */
 static int peek(dpl__source *s, size_t want)
 {
     while (s->in_len < want && !s->in_eof) {
-        ssize_t n;
-        do {
-            n = read(s->fd, s->in + s->in_len, INPUT_CHUNK - s->in_len);
-        } while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            snprintf(s->errmsg, sizeof s->errmsg, "%s: read error: %s", s->name,
-                     strerror(errno));
-            return DPL_EIO;
-        }
-        if (n == 0)
-            s->in_eof = 1;
-        if (s->tee && n > 0)
-            fwrite(s->in + s->in_len, 1, (size_t)n, s->tee);
-        s->in_len += (size_t)n;
-        s->raw_consumed += (uint64_t)n;
+        size_t n;
+        DPL_TRY(read_fd(s, s->in + s->in_len, INPUT_CHUNK - s->in_len, &n));
+        s->in_len += n;
     }
     return DPL_OK;
 }
@@ -140,10 +136,15 @@ int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__so
     return DPL_OK;
 }
 
+/* What the magic-byte peek buffered comes first; after that, reads go straight into the
+ * caller's buffer, without a copy. */
 static int read_plain(dpl__source *s, void *buf, size_t cap, size_t *got)
 {
-    DPL_TRY(fill_input(s));
     size_t n = s->in_len - s->in_pos;
+    if (n == 0) {
+        *got = 0;
+        return s->in_eof ? DPL_OK : read_fd(s, buf, cap, got);
+    }
     if (n > cap)
         n = cap;
     memcpy(buf, s->in + s->in_pos, n);
