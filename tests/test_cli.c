@@ -197,6 +197,35 @@ static void test_exact_duplicates_and_outputs(void)
     CHECK_EQ_STR(field(&m, 0, "source"), "-");
     free_manifest(&m);
 
+    /* plain standard input past the 256 KiB that the format check reads ahead and past
+     * one read chunk: the same records, statuses and kept corpus as from the file */
+    size_t big_len = 0;
+    char *big = malloc(3000 * 512);
+    for (int i = 0; big && i < 3000; i++)
+        big_len += (size_t)sprintf(big + big_len, "{\"id\":\"r%d\",\"text\":\"record %d of a "
+                                   "corpus read from standard input, %0*d\"}\n", i, i % 2500,
+                                   300, i % 2500);
+    put("big.jsonl", big, big_len);
+    free(big);
+    CHECK_EQ_INT(run("cat big.jsonl | %s dedupe -q -m mb1.jsonl -o ob1.jsonl -", doppel), 0);
+    CHECK_EQ_INT(run("%s dedupe -q -m mb2.jsonl -o ob2.jsonl big.jsonl", doppel), 0);
+    size_t n1 = 0, n2 = 0;
+    char *ob1 = slurp("ob1.jsonl", &n1), *ob2 = slurp("ob2.jsonl", &n2);
+    CHECK(ob1 && ob2 && n1 == n2 && n1 > 0 && memcmp(ob1, ob2, n1) == 0);
+    free(ob1);
+    free(ob2);
+    manifest m1 = load_manifest("mb1.jsonl"), m2 = load_manifest("mb2.jsonl");
+    CHECK_EQ_INT(m1.n, 3000);
+    CHECK_EQ_INT(m2.n, 3000);
+    CHECK_EQ_INT(count_status(&m1, "duplicate"), 500);
+    int same = m1.n == m2.n;
+    for (int i = 0; same && i < m1.n; i++)
+        same = strcmp(field(&m1, i, "id"), field(&m2, i, "id")) == 0 &&
+               strcmp(field(&m1, i, "status"), field(&m2, i, "status")) == 0;
+    CHECK(same);
+    free_manifest(&m1);
+    free_manifest(&m2);
+
     /* the manifest to stdout, the summary to stderr */
     CHECK_EQ_INT(run("%s dedupe -m - in.jsonl > so.jsonl 2> se.txt", doppel), 0);
     m = load_manifest("so.jsonl");

@@ -1,8 +1,9 @@
-/* Shingles, MinHash (the estimator against exact Jaccard), LSH parameters, and the set
- * functions used by verification. */
+/* Shingles (AVX-512 and rolling alike), MinHash (the estimator against exact Jaccard),
+ * LSH parameters, and the set functions used by verification. */
 #include "check.h"
 #include "doppel.h"
 #include "sketch/sketch.h"
+#include "text/text.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -196,9 +197,36 @@ static void test_probe_table_matches(void)
     free(b);
 }
 
+/* Word shingles made eight at a time in AVX-512 (where this CPU has it) equal the rolled
+ * ones, for every n the SIMD path takes and a few it leaves, whole groups of eight and
+ * the rest after them. */
+static void test_simd_shingles_match(void)
+{
+    if (!dpl__cpu_has_avx512dq())
+        printf("test_sketch: no AVX-512 here, the SIMD shingle path is not compared\n");
+    uint64_t state = 0x5EED, h[128];
+    uint64_t a[128], b[128];
+    int mismatches = 0;
+    for (size_t n = 1; n <= DPL__SIMD_SHINGLE_MAX_N + 3; n++)
+        for (size_t count = 1; count + n - 1 <= 128; count += count < 20 ? 1 : 13) {
+            for (size_t i = 0; i < count + n - 1; i++)
+                h[i] = rng(&state);
+            memset(a, 0, sizeof a);
+            memset(b, 0xA5, sizeof b);
+            dpl__combine_shingles(h, count, n, 1, a);
+            dpl__combine_shingles(h, count, n, 0, b);
+            mismatches += memcmp(a, b, count * sizeof *a) != 0;
+        }
+    CHECK_EQ_INT(mismatches, 0);
+    /* and the SIMD path does make the shingles it claims */
+    if (dpl__cpu_has_avx512dq())
+        CHECK_EQ_INT(dpl__combine_shingles_avx512(h, 20, 5, a), 16);
+}
+
 int main(void)
 {
     test_shingles();
+    test_simd_shingles_match();
     test_probe_table_matches();
     test_minhash_is_unbiased();
     test_minhash_details();

@@ -11,6 +11,7 @@
 
 #include <simdjson.h>
 
+/* Buffers for a line of this many bytes to start with; simdjson grows them as needed. */
 #define FIRST_CAPACITY ((size_t)4 << 10)
 
 struct dpl__json_fast {
@@ -21,7 +22,7 @@ dpl__json_fast *dpl__json_fast_create(void)
 {
     try {
         dpl__json_fast *f = new dpl__json_fast{simdjson::dom::parser(DPL__JSON_FAST_MAX_LINE)};
-        /* The depth set here stays: simdjson keeps it when it grows the buffers. */
+        /* simdjson keeps this depth when it grows the buffers. */
         if (f->parser.allocate(FIRST_CAPACITY, DPL__JSON_FAST_MAX_DEPTH) != simdjson::SUCCESS) {
             delete f;
             return nullptr;
@@ -37,52 +38,58 @@ void dpl__json_fast_free(dpl__json_fast *f)
     delete f;
 }
 
-/* Which of the three names `key` is: 0-2, or -1. */
-static int field_index(std::string_view key, const char *const names[3])
+/* simdjson 3.0 rejects a byte order mark; later versions may skip one at the start of a
+ * document, which json-c calls malformed. The reader removes it from a file's first line
+ * only, so such a line must stay json-c's. */
+static bool starts_with_bom(const char *line, size_t len)
 {
-    for (int i = 0; i < 3; i++)
-        if (key == names[i])
-            return i;
-    return -1;
+    return len >= 3 && std::memcmp(line, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/* Puts the value of `field` into each of out[0..2] whose name it has (two options may
+ * name one field, as json-c then gives both its value). 0 when json-c must decide. */
+static int take_field(const simdjson::dom::key_value_pair &field, const char *const names[3],
+                      dpl__json_str out[3])
+{
+    if (std::memchr(field.key.data(), '\0', field.key.size()))
+        return 0; /* json-c would cut the key at the NUL */
+    for (int i = 0; i < 3; i++) {
+        if (field.key != names[i])
+            continue;
+        std::string_view s;
+        if (out[i].s || field.value.get_string().get(s) != simdjson::SUCCESS)
+            return 0; /* named twice, or not a string */
+        /* DOM strings are NUL-terminated in the parser's string buffer. */
+        out[i] = dpl__json_str{s.data(), s.size()};
+    }
+    return 1;
 }
 
 int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len,
                          const char *const names[3], dpl__json_str out[3])
 {
-    if (len > DPL__JSON_FAST_MAX_LINE)
+    if (len > DPL__JSON_FAST_MAX_LINE || starts_with_bom(line, len))
         return 0;
     try {
-        /* Buffers grow in powers of two up to DPL__JSON_FAST_MAX_LINE, not line by line
-         * (simdjson alone would grow them to each new longest line). */
-        size_t cap = f->parser.capacity();
-        if (cap < len) {
-            while (cap < len)
-                cap *= 2;
-            if (f->parser.allocate(cap < DPL__JSON_FAST_MAX_LINE ? cap : DPL__JSON_FAST_MAX_LINE,
-                                   DPL__JSON_FAST_MAX_DEPTH) != simdjson::SUCCESS)
-                return 0;
-        }
         simdjson::dom::object obj;
-        /* parse() copies the line into a padded buffer of the parser's (simdjson reads
-         * up to 64 bytes past the end). */
+        /* parse() copies the line into a padded buffer (simdjson reads up to 64 bytes past
+         * the end) and grows its buffers to the longest line yet, at the depth set in
+         * dpl__json_fast_create. */
         if (f->parser.parse(line, len).get_object().get(obj) != simdjson::SUCCESS)
             return 0;
         for (int i = 0; i < 3; i++)
             out[i] = dpl__json_str{nullptr, 0};
-        for (simdjson::dom::key_value_pair field : obj) {
-            if (std::memchr(field.key.data(), '\0', field.key.size()))
-                return 0; /* json-c would cut the key at the NUL */
-            int i = field_index(field.key, names);
-            if (i < 0)
-                continue;
-            std::string_view s;
-            if (out[i].s || field.value.get_string().get(s) != simdjson::SUCCESS)
-                return 0; /* named twice, or not a string: json-c decides */
-            /* DOM strings are NUL-terminated in the parser's string buffer. */
-            out[i] = dpl__json_str{s.data(), s.size()};
-        }
+        for (simdjson::dom::key_value_pair field : obj)
+            if (!take_field(field, names, out))
+                return 0;
         return out[1].s != nullptr;
     } catch (...) {
         return 0;
     }
+}
+
+const char *dpl__json_fast_kernel(void)
+{
+    /* The name lives in simdjson's static implementation table. */
+    return simdjson::get_active_implementation()->name().data();
 }

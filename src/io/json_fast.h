@@ -1,6 +1,6 @@
 /* The fast path of JSONL record parsing: simdjson (SIMD, chosen at run time among its
  * AVX-512, AVX2, SSE4.2 and portable kernels) decodes the common line, a JSON object
- * whose id, text and lang fields are strings or absent. Anything else is left to json-c
+ * whose text is a string and whose id and lang are strings or absent. Anything else is left to json-c
  * (record.c), which stays the reference: every message about a malformed or unusual line
  * comes from it, so the fast path only ever answers where both libraries agree. Not part
  * of the public API.
@@ -9,8 +9,9 @@
  * (UTF-8 included, and it rejects lone surrogate escapes), so its strings are valid
  * UTF-8 and equal to json-c's; it rejects what json-c only tolerates (comments, single
  * quotes, NaN, control bytes in strings, numbers out of range, nesting deeper than
- * DPL__JSON_FAST_MAX_DEPTH), and those lines go to json-c. A field named twice, or a key
- * holding a NUL byte (json-c's keys are C strings), goes to json-c as well.
+ * DPL__JSON_FAST_MAX_DEPTH), and those lines go to json-c. A field named twice, a key
+ * holding a NUL byte (json-c's keys are C strings) or a line starting with a byte order
+ * mark goes to json-c as well.
  * tests/test_reader.c and the fuzz_reader target compare both paths on such lines.
  *
  * Thread safety: one dpl__json_fast per thread. */
@@ -23,12 +24,17 @@
 extern "C" {
 #endif
 
-/* Longer lines go to json-c: a simdjson parser keeps ~10 bytes of buffers per byte of
- * the longest line it has seen, and such lines are too rare to be worth that memory. */
+/* Longer lines go to json-c: a simdjson parser keeps ~15 bytes of buffers per byte of
+ * the longest line it has seen (3.8 MB per thread at most, then), and longer lines are
+ * too rare to be worth more. */
 #define DPL__JSON_FAST_MAX_LINE ((size_t)256 << 10)
 /* Shallower than json-c's limit of 64 in record.c, so that nesting near that limit is
  * decided by json-c alone. */
 #define DPL__JSON_FAST_MAX_DEPTH 32
+
+/* The name of the simdjson kernel this CPU runs ("icelake", "haswell", "westmere",
+ * "fallback"), for tests and reports. */
+const char *dpl__json_fast_kernel(void);
 
 typedef struct dpl__json_fast dpl__json_fast;
 
@@ -44,8 +50,9 @@ dpl__json_fast *dpl__json_fast_create(void);
 void dpl__json_fast_free(dpl__json_fast *f);
 
 /* Decodes `line` when it is a JSON object whose fields named names[0..2] (id, text,
- * lang) are strings, each named at most once, text present. Returns 1 with the three
- * fields in out[0..2]; 0 for any other line, which the caller then gives to json-c. */
+ * lang; two may be the same name) are strings, each named at most once, text present.
+ * Returns 1 with the three fields in out[0..2]; 0 for any other line, which the caller
+ * then gives to json-c. */
 int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len,
                          const char *const names[3], dpl__json_str out[3]);
 

@@ -33,8 +33,10 @@ dpl__parser *dpl__parser_create(const dpl_reader_options *o)
     p->fields[1] = o && o->text_field ? o->text_field : "text";
     p->fields[2] = o && o->lang_field ? o->lang_field : "lang";
     p->tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+    /* Without the fast path (simdjson could not allocate, or runs no kernel, as when
+     * SIMDJSON_FORCE_IMPLEMENTATION names none this CPU has), json-c decodes it all. */
     p->fast = dpl__json_fast_create();
-    if (!p->tok || !p->fast) {
+    if (!p->tok) {
         dpl__parser_free(p);
         return NULL;
     }
@@ -90,6 +92,15 @@ static int default_id(dpl__parser *p, const dpl__raw *raw)
     if (raw->line)
         return dpl__buf_printf(&p->id, "%s:%llu", raw->source, (unsigned long long)raw->line);
     return dpl__buf_printf(&p->id, "%s", raw->source);
+}
+
+/* The default id, as the record's. */
+static int use_default_id(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
+{
+    DPL_TRY(default_id(p, raw));
+    rec->id = p->id.data;
+    rec->id_len = p->id.len;
+    return DPL_OK;
 }
 
 static int take_id(dpl__parser *p, dpl_record *rec, const dpl__raw *raw,
@@ -194,9 +205,7 @@ static int parse_fast(dpl__parser *p, dpl_record *rec, const dpl__raw *raw, int 
         rec->id = f[0].s;
         rec->id_len = f[0].len;
     } else {
-        DPL_TRY(default_id(p, raw));
-        rec->id = p->id.data;
-        rec->id_len = p->id.len;
+        DPL_TRY(use_default_id(p, rec, raw));
     }
     if (f[2].s)
         rec->lang = f[2].s;
@@ -228,9 +237,7 @@ static int parse_jsonl(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
     json_object_put(p->root);
     json_tokener_reset(p->tok);
     if (raw->len > INT32_MAX) {
-        DPL_TRY(default_id(p, raw));
-        rec->id = p->id.data;
-        rec->id_len = p->id.len;
+        DPL_TRY(use_default_id(p, rec, raw));
         fail(p, rec, DPL_ETOOBIG, raw, "line is longer than %s bytes, the JSON parser's limit%s",
              "2147483647", "");
         return DPL_OK;
@@ -251,9 +258,7 @@ static int parse_jsonl(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
     else if (!json_object_is_type(p->root, json_type_object))
         why = "the line is not a JSON object";
     if (why) {
-        DPL_TRY(default_id(p, raw));
-        rec->id = p->id.data;
-        rec->id_len = p->id.len;
+        DPL_TRY(use_default_id(p, rec, raw));
         char at[48];
         snprintf(at, sizeof at, " (at byte %zu)", json_tokener_get_parse_end(p->tok) + 1);
         fail(p, rec, DPL_EJSON, raw, "malformed JSON: %s%s", why,
@@ -265,9 +270,7 @@ static int parse_jsonl(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
 
 static int parse_text(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
 {
-    DPL_TRY(default_id(p, raw));
-    rec->id = p->id.data;
-    rec->id_len = p->id.len;
+    DPL_TRY(use_default_id(p, rec, raw));
     const char *s = raw->data;
     size_t n = raw->len;
     if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -288,9 +291,7 @@ int dpl__parse_record(dpl__parser *p, const dpl__raw *raw, dpl_record *rec)
     rec->raw_len = raw->len;
     rec->flags = raw->jsonl ? DPL_RECORD_JSONL : 0;
     if (raw->error != DPL_OK) {
-        DPL_TRY(default_id(p, raw));
-        rec->id = p->id.data;
-        rec->id_len = p->id.len;
+        DPL_TRY(use_default_id(p, rec, raw));
         rec->error = raw->error;
         rec->error_msg = raw->error_msg;
         return DPL_OK;

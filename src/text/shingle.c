@@ -1,6 +1,7 @@
 /* Shingling: word n-grams (each token hashed once, n token hashes combined per shingle)
  * or character n-grams (n code points hashed together), as 64-bit hashes. */
 #include "common/common.h"
+#include "text/text.h"
 
 #include <stdlib.h>
 #include <utf8proc.h>
@@ -11,6 +12,7 @@
 struct dpl_shingler {
     dpl_shingle_unit unit;
     unsigned n;
+    int simd; /* AVX-512 for word shingles */
     dpl_token *tokens;
     size_t tokens_cap;
     uint64_t *hashes;
@@ -31,6 +33,7 @@ dpl_shingler *dpl_shingler_create(dpl_shingle_unit unit, unsigned ngram)
         return NULL;
     sh->unit = unit;
     sh->n = ngram ? ngram : DPL_DEFAULT_NGRAM;
+    sh->simd = dpl__cpu_has_avx512dq();
     return sh;
 }
 
@@ -48,22 +51,30 @@ void dpl_shingler_free(dpl_shingler *sh)
 /* Word shingles are a polynomial in the n token hashes, h[i]*P^(n-1) + ... + h[i+n-1]
  * (mod 2^64), rolled along the text in O(1) per shingle, then finished with XXH3's
  * avalanche so that every bit of the result depends on every token. P is odd, so the
- * polynomial is order-sensitive and loses no information per step. */
-#define ROLL_BASE 0x9E3779B97F4A7C15ull
-
-static void roll_shingles(const uint64_t *h, size_t nt, size_t n, uint64_t *out)
+ * polynomial is order-sensitive and loses no information per step. Where the CPU has
+ * AVX-512, the first shingles are made eight at a time (shingle_avx512.c) and rolling
+ * goes on from there. */
+static void roll_shingles(const uint64_t *h, size_t first, size_t count, size_t n,
+                          uint64_t *out)
 {
     uint64_t top = 1; /* P^(n-1) */
     for (size_t j = 1; j < n; j++)
-        top *= ROLL_BASE;
+        top *= DPL__SHINGLE_ROLL_BASE;
     uint64_t acc = 0;
     for (size_t j = 0; j < n; j++)
-        acc = acc * ROLL_BASE + h[j];
-    out[0] = XXH3_avalanche(acc ^ n);
-    for (size_t i = 1; i + n <= nt; i++) {
-        acc = (acc - h[i - 1] * top) * ROLL_BASE + h[i + n - 1];
+        acc = acc * DPL__SHINGLE_ROLL_BASE + h[first + j];
+    out[first] = XXH3_avalanche(acc ^ n);
+    for (size_t i = first + 1; i < count; i++) {
+        acc = (acc - h[i - 1] * top) * DPL__SHINGLE_ROLL_BASE + h[i + n - 1];
         out[i] = XXH3_avalanche(acc ^ n);
     }
+}
+
+void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, uint64_t *out)
+{
+    size_t done = simd ? dpl__combine_shingles_avx512(h, count, n, out) : 0;
+    if (done < count)
+        roll_shingles(h, done, count, n, out);
 }
 
 /* XXH3 of a token takes a code path by its length: up to 3 bytes, 4 to 8, 9 to 16 (and
@@ -110,7 +121,7 @@ static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t 
     size_t n = sh->n, out = nt == 0 ? 0 : nt < n ? 1 : nt - n + 1;
     DPL_TRY(dpl__grow((void **)&sh->shingles, &sh->shingles_cap, out + 1, sizeof *sh->shingles));
     if (out)
-        roll_shingles(sh->hashes, nt, nt < n ? nt : n, sh->shingles);
+        dpl__combine_shingles(sh->hashes, out, nt < n ? nt : n, sh->simd, sh->shingles);
     *count = out;
     return DPL_OK;
 }

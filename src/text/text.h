@@ -108,6 +108,22 @@ size_t dpl__ascii_fold_avx2(const dpl__ascii_fold *f, const unsigned char *s, si
 /* Whether this CPU runs AVX2: the family's run-time dispatch (normalize.c, tokenize.c). */
 int dpl__cpu_has_avx2(void);
 
+/* Word shingles (shingle.c): the polynomial h[i]*P^(n-1) + ... + h[i+n-1] of n token
+ * hashes, finished with XXH3's avalanche. */
+#define DPL__SHINGLE_ROLL_BASE 0x9E3779B97F4A7C15ull
+/* Longer n are left to the rolling path, whose cost does not grow with n. */
+#define DPL__SIMD_SHINGLE_MAX_N 8
+
+/* The first shingles of h (whole groups of 8, of `count`) in AVX-512; returns how many
+ * it made: 0 for n > DPL__SIMD_SHINGLE_MAX_N. Call only when dpl__cpu_has_avx512dq(). */
+size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out);
+int dpl__cpu_has_avx512dq(void);
+
+/* All `count` shingles of n token hashes each (h holds count + n - 1), with AVX-512 for
+ * the first ones when simd is set (and the CPU has it), else rolling: for the test that
+ * both agree. */
+void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, uint64_t *out);
+
 /* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) without AVX2, as on a CPU
  * without it: for the test that both paths agree. */
 size_t dpl__tokenize_portable(const char *text, size_t len, int spaced, dpl_token *tokens,
