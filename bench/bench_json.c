@@ -3,7 +3,7 @@
  *
  * Generates seeded JSONL records shaped like a web corpus ({"id","text","lang"} with
  * escapes and non-ASCII text), then parses every line with each library and extracts
- * the three fields, as the reader does. Prints MB/s per library; a self-check first
+ * the text and id fields, as the reader does. Prints MB/s per library; a self-check first
  * makes sure every library extracted the same text lengths. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>

@@ -260,9 +260,9 @@ static const char *const default_names[3] = {"id", "text", "lang"};
 static void compare_paths(dpl__parser *fast, dpl__parser *plain, const char *const names[3],
                           const char *line, int takes)
 {
-    dpl__json_fast *probe = dpl__json_fast_create();
+    dpl__json_fast *probe = dpl__json_fast_create(names);
     dpl__json_str f[3];
-    CHECK_EQ_INT(dpl__json_fast_parse(probe, line, strlen(line), names, f), takes);
+    CHECK_EQ_INT(dpl__json_fast_parse(probe, line, strlen(line), f), takes);
     dpl__json_fast_free(probe);
     dpl__raw raw = {.data = line, .len = strlen(line), .source = "cases.jsonl", .line = 3,
                     .jsonl = 1};
@@ -279,7 +279,7 @@ static void compare_paths(dpl__parser *fast, dpl__parser *plain, const char *con
  * this CPU has, parsers work without the fast path (a ctest run checks that). */
 static int have_fast_path(void)
 {
-    dpl__json_fast *probe = dpl__json_fast_create();
+    dpl__json_fast *probe = dpl__json_fast_create(default_names);
     dpl__json_fast_free(probe);
     return probe != NULL;
 }

@@ -34,6 +34,8 @@ typedef struct band_scratch {
     dpl__buckets buckets;
     keyed *recs;
     uint32_t *dest;
+    uint32_t *pair_dest; /* one entry per pair of a band: grown, kept for the next band */
+    size_t pair_dest_cap;
 } band_scratch;
 
 /* One band: keys to their owners, buckets paired there, pairs to their first document's
@@ -66,20 +68,15 @@ static void band_candidates(dpl__dist *d, unsigned band, band_scratch *sc,
         if (dpl__buckets_add(&sc->buckets, k[i].key, k[i].g, &pairs) != DPL_OK)
             dpl__dist_abort(d, "out of memory");
     dpl__buf_free(&got);
-    uint32_t *pdest = malloc((pairs.n + 1) * sizeof *pdest);
-    if (!pdest)
+    if (dpl__grow((void **)&sc->pair_dest, &sc->pair_dest_cap, pairs.n + 1,
+                  sizeof *sc->pair_dest) != DPL_OK)
         dpl__dist_abort(d, "out of memory");
     for (size_t i = 0; i < pairs.n; i++)
-        pdest[i] = dpl__dist_owner(d, (uint32_t)(pairs.items[i] >> 32));
-    dpl__dist_route(d, pairs.items, pairs.n, sizeof *pairs.items, pdest, &got, &n_got);
-    free(pdest);
+        sc->pair_dest[i] = dpl__dist_owner(d, (uint32_t)(pairs.items[i] >> 32));
+    dpl__dist_route(d, pairs.items, pairs.n, sizeof *pairs.items, sc->pair_dest, &got, &n_got);
     free(pairs.items);
-    if (n_got) {
-        if (dpl__grow((void **)&mine->items, &mine->cap, mine->n + n_got, sizeof *mine->items))
-            dpl__dist_abort(d, "out of memory");
-        memcpy(mine->items + mine->n, got.data, n_got * sizeof *mine->items);
-        mine->n += n_got;
-    }
+    if (dpl__pairs_append(mine, (const uint64_t *)(const void *)got.data, n_got) != DPL_OK)
+        dpl__dist_abort(d, "out of memory");
     dpl__buf_free(&got);
 }
 
@@ -284,8 +281,8 @@ int dpl__dist_near(dpl__dist *d)
         return DPL_OK;
     dpl__pair_list cand = {0};
     uint64_t before = d->stats.bytes_routed;
-    band_scratch sc = {{0}, malloc(((size_t)d->n + 1) * sizeof *sc.recs),
-                       malloc(((size_t)d->n + 1) * sizeof *sc.dest)};
+    band_scratch sc = {.recs = malloc(((size_t)d->n + 1) * sizeof *sc.recs),
+                       .dest = malloc(((size_t)d->n + 1) * sizeof *sc.dest)};
     if (!sc.recs || !sc.dest)
         dpl__dist_abort(d, "out of memory");
     for (unsigned band = 0; band < job->bands; band++)
@@ -293,6 +290,7 @@ int dpl__dist_near(dpl__dist *d)
     dpl__buckets_free(&sc.buckets);
     free(sc.recs);
     free(sc.dest);
+    free(sc.pair_dest);
     d->stats.routed_bands += d->stats.bytes_routed - before;
     before = d->stats.bytes_routed;
     int rc = dpl__pairs_sort_unique(&cand);

@@ -52,10 +52,10 @@ static int splittable(const dpl__dist *d, const dpl__walk_entry *e)
     int fd = open(e->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
-    unsigned char magic[4];
-    ssize_t got = pread(fd, magic, sizeof magic, 0);
+    unsigned char magic[4]; /* the file has at least 2 * MIN_PIECE bytes (above) */
+    int rc = dpl__pread_all(fd, 0, magic, sizeof magic);
     close(fd);
-    return got > 0 && dpl__detect_compression(magic, (size_t)got) == DPL__PLAIN;
+    return rc == DPL_OK && dpl__detect_compression(magic, sizeof magic) == DPL__PLAIN;
 }
 
 /* A file as one entry, or a large JSONL file as pieces of about equal size. */

@@ -16,12 +16,15 @@
 
 struct dpl__json_fast {
     simdjson::dom::parser parser;
+    std::string_view names[3]; /* id, text, lang: lengths measured once */
 };
 
-dpl__json_fast *dpl__json_fast_create(void)
+dpl__json_fast *dpl__json_fast_create(const char *const names[3])
 {
     try {
-        dpl__json_fast *f = new dpl__json_fast{simdjson::dom::parser(DPL__JSON_FAST_MAX_LINE)};
+        dpl__json_fast *f = new dpl__json_fast{};
+        for (int i = 0; i < 3; i++)
+            f->names[i] = names[i];
         /* simdjson keeps this depth when it grows the buffers. */
         if (f->parser.allocate(FIRST_CAPACITY, DPL__JSON_FAST_MAX_DEPTH) != simdjson::SUCCESS) {
             delete f;
@@ -48,8 +51,8 @@ static bool starts_with_bom(const char *line, size_t len)
 
 /* Puts the value of `field` into each of out[0..2] whose name it has (two options may
  * name one field, as json-c then gives both its value). 0 when json-c must decide. */
-static int take_field(const simdjson::dom::key_value_pair &field, const char *const names[3],
-                      dpl__json_str out[3])
+static int take_field(const simdjson::dom::key_value_pair &field,
+                      const std::string_view names[3], dpl__json_str out[3])
 {
     if (std::memchr(field.key.data(), '\0', field.key.size()))
         return 0; /* json-c would cut the key at the NUL */
@@ -65,8 +68,7 @@ static int take_field(const simdjson::dom::key_value_pair &field, const char *co
     return 1;
 }
 
-int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len,
-                         const char *const names[3], dpl__json_str out[3])
+int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, dpl__json_str out[3])
 {
     if (len > DPL__JSON_FAST_MAX_LINE || starts_with_bom(line, len))
         return 0;
@@ -80,7 +82,7 @@ int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len,
         for (int i = 0; i < 3; i++)
             out[i] = dpl__json_str{nullptr, 0};
         for (simdjson::dom::key_value_pair field : obj)
-            if (!take_field(field, names, out))
+            if (!take_field(field, f->names, out))
                 return 0;
         return out[1].s != nullptr;
     } catch (...) {

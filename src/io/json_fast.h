@@ -7,7 +7,8 @@
  *
  * Why the two agree on what the fast path takes: simdjson validates the whole line
  * (UTF-8 included, and it rejects lone surrogate escapes), so its strings are valid
- * UTF-8 and equal to json-c's; it rejects what json-c only tolerates (comments, single
+ * UTF-8 and equal to json-c's (but where json-c 0.16 decodes a surrogate pair wrongly,
+ * see test_reader); it rejects what json-c only tolerates (comments, single
  * quotes, NaN, control bytes in strings, numbers out of range, nesting deeper than
  * DPL__JSON_FAST_MAX_DEPTH), and those lines go to json-c. A field named twice, a key
  * holding a NUL byte (json-c's keys are C strings) or a line starting with a byte order
@@ -45,16 +46,16 @@ typedef struct dpl__json_str {
     size_t len;
 } dpl__json_str;
 
-/* NULL when out of memory. */
-dpl__json_fast *dpl__json_fast_create(void);
+/* A decoder of the fields named names[0..2] (id, text, lang; two may be the same name,
+ * and the strings must outlive it). NULL when out of memory, or when simdjson runs no
+ * kernel on this CPU (SIMDJSON_FORCE_IMPLEMENTATION naming none it has). */
+dpl__json_fast *dpl__json_fast_create(const char *const names[3]);
 void dpl__json_fast_free(dpl__json_fast *f);
 
-/* Decodes `line` when it is a JSON object whose fields named names[0..2] (id, text,
- * lang; two may be the same name) are strings, each named at most once, text present.
- * Returns 1 with the three fields in out[0..2]; 0 for any other line, which the caller
- * then gives to json-c. */
-int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len,
-                         const char *const names[3], dpl__json_str out[3]);
+/* Decodes `line` when it is a JSON object whose three fields are strings, each named at
+ * most once, text present. Returns 1 with them in out[0..2] (id, text, lang); 0 for any
+ * other line, which the caller then gives to json-c. */
+int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, dpl__json_str out[3]);
 
 #ifdef __cplusplus
 }

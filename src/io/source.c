@@ -92,11 +92,12 @@ static int no_memory(int fd, dpl__source *s)
     return DPL_ENOMEM;
 }
 
-/* A source on fd with its input buffer, not yet reading. */
-static int source_new(int fd, const char *name, FILE *tee, dpl__source **out)
+/* A source on fd, not yet reading; with an input buffer when `buffered` (to peek at its
+ * magic bytes, and to decompress from). */
+static int source_new(int fd, const char *name, FILE *tee, int buffered, dpl__source **out)
 {
     dpl__source *s = calloc(1, sizeof *s);
-    if (!s || !(s->in = malloc(INPUT_CHUNK)))
+    if (!s || (buffered && !(s->in = malloc(INPUT_CHUNK))))
         return no_memory(fd, s);
     s->fd = fd;
     s->tee = tee;
@@ -107,7 +108,7 @@ static int source_new(int fd, const char *name, FILE *tee, dpl__source **out)
 
 int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
 {
-    DPL_TRY(source_new(fd, name, tee, out));
+    DPL_TRY(source_new(fd, name, tee, 1, out));
     dpl__source *s = *out;
     DPL_TRY(peek(s, 4));
     s->kind = dpl__detect_compression(s->in, s->in_len);
@@ -126,7 +127,7 @@ int dpl__source_open(int fd, const char *name, FILE *tee, dpl__source **out)
 
 int dpl__source_open_plain_at(int fd, const char *name, uint64_t offset, dpl__source **out)
 {
-    DPL_TRY(source_new(fd, name, NULL, out));
+    DPL_TRY(source_new(fd, name, NULL, 0, out)); /* plain: read straight into the caller's */
     dpl__source *s = *out;
     s->kind = DPL__PLAIN; /* no peeking: bytes in the middle of a file prove nothing */
     if (lseek(fd, (off_t)offset, SEEK_SET) == (off_t)-1) {

@@ -192,6 +192,7 @@ struct dpl_job {
     /* cross-lingual pass, resolved from opts */
     int xling;
     unsigned xk, xbands, xrows;
+    struct dpl__probes *xprobes; /* densification's for the term sets' MinHash (k = xk) */
     double xthreshold;
     dpl_script *xscript;       /* transliterates words the dictionaries lack */
     struct dpl__langid *langid;
@@ -236,7 +237,7 @@ const char *dpl__job_doc_id(const dpl_job *job, const doc *d);
 const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
 
 /* near.c */
-int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill */
+int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill files */
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
 /* The rest of a thread's values written to the spill, at the end of pass 1. */
 int dpl__near_flush(dpl_job *job, thread_ctx *c);
@@ -244,6 +245,7 @@ int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lo
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);
 int dpl__pairs_sort_unique(dpl__pair_list *p); /* radix sort, duplicates dropped */
+int dpl__pairs_append(dpl__pair_list *to, const uint64_t *pairs, size_t n);
 /* The LSH buckets of one band. Members are added in document order; each pairs with the
  * first and the previous member of its bucket (pairs (a << 32) | b into `out`). */
 typedef struct dpl__bucket {

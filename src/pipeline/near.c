@@ -379,16 +379,13 @@ int dpl__pairs_sort_unique(dpl__pair_list *p)
 
 /* Appends `from` to `to` and frees it: the threads' lists become one to sort. (The + 1
  * keeps the allocation nonzero when both are empty.) */
-static int append_pairs(dpl__pair_list *to, dpl__pair_list *from)
+int dpl__pairs_append(dpl__pair_list *to, const uint64_t *pairs, size_t n)
 {
-    int rc = dpl__grow((void **)&to->items, &to->cap, to->n + from->n + 1, sizeof *to->items);
-    if (rc == DPL_OK && from->n)
-        memcpy(to->items + to->n, from->items, from->n * sizeof *from->items);
-    if (rc == DPL_OK)
-        to->n += from->n;
-    free(from->items);
-    *from = (dpl__pair_list){0};
-    return rc;
+    DPL_TRY(dpl__grow((void **)&to->items, &to->cap, to->n + n + 1, sizeof *to->items));
+    if (n)
+        memcpy(to->items + to->n, pairs, n * sizeof *pairs);
+    to->n += n;
+    return DPL_OK;
 }
 
 /* Bands are independent: each thread takes whole bands, with a bucket table and a pair
@@ -430,7 +427,8 @@ static int find_candidates(dpl_job *job, dpl__pair_list *pairs)
     }
     *pairs = lists[0];
     for (int t = 1; t < threads; t++) {
-        int rc = append_pairs(pairs, &lists[t]);
+        int rc = dpl__pairs_append(pairs, lists[t].items, lists[t].n);
+        free(lists[t].items);
         failed = failed == DPL_OK ? rc : failed;
     }
     free(lists);

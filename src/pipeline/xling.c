@@ -17,6 +17,7 @@
 #include "pipeline/job_internal.h"
 
 #include "index/lsh.h"
+#include "sketch/sketch.h"
 #include "xling/align.h"
 #include "xling/langid.h"
 
@@ -75,6 +76,8 @@ int dpl__xling_setup(dpl_job *job)
         rc = dpl__langid_create(&job->langid, job->errmsg, sizeof job->errmsg);
     if (rc == DPL_OK && !(job->df = dpl__term_df_create()))
         rc = DPL_ENOMEM;
+    if (rc == DPL_OK && !(job->xprobes = dpl__probes_create(job->xk, XLING_SEED)))
+        rc = DPL_ENOMEM;
     if (rc != DPL_OK) {
         if (!job->errmsg[0])
             snprintf(job->errmsg, sizeof job->errmsg,
@@ -96,6 +99,8 @@ void dpl__xling_free(dpl_job *job)
     job->langid = NULL;
     dpl__term_df_free(job->df);
     job->df = NULL;
+    dpl__probes_free(job->xprobes);
+    job->xprobes = NULL;
     free(job->xdocs);
     job->xdocs = NULL;
     free(job->xband_keys);
@@ -207,7 +212,8 @@ static int sketch_doc(dpl_job *job, uint32_t d, uint64_t **terms, size_t *cap, u
     for (size_t i = 0; i < x->n_set; i++)
         if (dpl__term_weight(job->df, (*terms)[i]) >= SKETCH_MIN_WEIGHT)
             (*terms)[kept++] = (*terms)[i];
-    DPL_TRY(dpl_minhash(*terms, kept ? kept : x->n_set, job->xk, XLING_SEED, sig));
+    DPL_TRY(dpl__minhash_with(*terms, kept ? kept : x->n_set, job->xk, XLING_SEED,
+                              job->xprobes, sig));
     dpl__band_keys(sig, job->xbands, job->xrows, job->xband_keys + (size_t)d * job->xbands);
     return DPL_OK;
 }

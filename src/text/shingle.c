@@ -1,6 +1,5 @@
 /* Shingling: word n-grams (each token hashed once, n token hashes combined per shingle)
  * or character n-grams (n code points hashed together), as 64-bit hashes. */
-#include "common/common.h"
 #include "text/text.h"
 
 #include <stdlib.h>

@@ -5,8 +5,7 @@
  * nothing waits on the shingle before. Mod 2^64 both are the same sum, to the bit. */
 #include "text/text.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
+#if defined(__x86_64__) && defined(__GNUC__) /* text.h has included immintrin.h */
 
 #define AVALANCHE_PRIME 0x165667919E3779F9ull /* XXH3_avalanche()'s, see below */
 

@@ -119,9 +119,9 @@ int dpl__cpu_has_avx2(void);
 size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out);
 int dpl__cpu_has_avx512dq(void);
 
-/* All `count` shingles of n token hashes each (h holds count + n - 1), with AVX-512 for
- * the first ones when simd is set (and the CPU has it), else rolling: for the test that
- * both agree. */
+/* All `count` shingles of n token hashes each (h holds count + n - 1): with AVX-512 for
+ * the first ones when simd is set (the caller has checked dpl__cpu_has_avx512dq()), the
+ * rest rolling. shingle.c uses it, and test_sketch to compare the two paths. */
 void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, uint64_t *out);
 
 /* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) without AVX2, as on a CPU
