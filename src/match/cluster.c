@@ -42,19 +42,23 @@ void dpl__uf_free(dpl__uf *uf)
     memset(uf, 0, sizeof *uf);
 }
 
+static uint64_t slot_of(dpl_hash128 hash, size_t entry)
+{
+    return (uint64_t)(uint32_t)hash.hi << 32 | (uint64_t)(entry + 1);
+}
+
+/* A larger slot array, filled from the entries in order. */
 static int first_grow(dpl__first_table *t)
 {
     size_t new_cap = t->cap ? t->cap * 2 : 1024;
-    dpl__first_slot *slots = calloc(new_cap, sizeof *slots);
+    uint64_t *slots = calloc(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].doc_plus_one)
-            continue;
-        size_t j = dpl__first_home(t->slots[i].hash, new_cap);
-        while (slots[j].doc_plus_one)
+    for (size_t e = 0; e < t->count; e++) {
+        size_t j = dpl__first_home(t->hashes[e], new_cap);
+        while (slots[j])
             j = (j + 1) & (new_cap - 1);
-        slots[j] = t->slots[i];
+        slots[j] = slot_of(t->hashes[e], e);
     }
     free(t->slots);
     t->slots = slots;
@@ -64,18 +68,26 @@ static int first_grow(dpl__first_table *t)
 
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first)
 {
+    if (t->count >= UINT32_MAX - 1)
+        return DPL_ENOMEM; /* entry numbers are 32-bit, like document numbers */
     if ((t->count + 1) * 4 > t->cap * 3) /* keep the load under 3/4 */
         DPL_TRY(first_grow(t));
     size_t j = dpl__first_home(hash, t->cap);
-    while (t->slots[j].doc_plus_one) {
-        if (t->slots[j].hash.lo == hash.lo && t->slots[j].hash.hi == hash.hi) {
-            *first = t->slots[j].doc_plus_one - 1;
+    uint32_t tag = (uint32_t)hash.hi;
+    for (uint64_t s; (s = t->slots[j]) != 0; j = (j + 1) & (t->cap - 1)) {
+        if ((uint32_t)(s >> 32) != tag)
+            continue;
+        size_t e = (uint32_t)s - 1; /* the tag matched: compare the whole hash */
+        if (t->hashes[e].lo == hash.lo && t->hashes[e].hi == hash.hi) {
+            *first = t->docs[e];
             return DPL_OK;
         }
-        j = (j + 1) & (t->cap - 1);
     }
-    t->slots[j].hash = hash;
-    t->slots[j].doc_plus_one = doc + 1;
+    DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, t->count + 1, sizeof *t->hashes));
+    DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, t->count + 1, sizeof *t->docs));
+    t->hashes[t->count] = hash;
+    t->docs[t->count] = doc;
+    t->slots[j] = slot_of(hash, t->count);
     t->count++;
     *first = doc;
     return DPL_OK;
@@ -84,5 +96,7 @@ int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint3
 void dpl__first_free(dpl__first_table *t)
 {
     free(t->slots);
+    free(t->hashes);
+    free(t->docs);
     memset(t, 0, sizeof *t);
 }
