@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 static uint64_t rng(uint64_t *s)
 {
@@ -223,10 +224,95 @@ static void test_simd_shingles_match(void)
         CHECK_EQ_INT(dpl__combine_shingles_avx512(h, 20, 5, a), 16);
 }
 
+/* Token hashes made eight at a time in AVX-512 are XXH3_64bits() of each token, for every
+ * length the SIMD path takes (1 to 8 bytes) and those it leaves to the caller (longer
+ * ones, and those within 8 bytes of the text's end), which it lists, and only those. */
+static void test_simd_token_hashes(void)
+{
+    if (!dpl__cpu_has_avx512dq()) {
+        printf("test_sketch: no AVX-512 here, the SIMD token hashes are not compared\n");
+        return;
+    }
+    uint64_t state = 0x70C5;
+    char text[2048];
+    dpl_token tokens[400];
+    uint64_t out[400];
+    uint32_t rest[400];
+    int wrong = 0, listed_wrong = 0, rounds = 0;
+    for (size_t text_len = 0; text_len <= sizeof text; text_len += text_len < 40 ? 1 : 97) {
+        for (size_t i = 0; i < text_len; i++)
+            text[i] = (char)rng(&state); /* any bytes, high ones too */
+        size_t nt = 0;
+        for (size_t off = 0; off < text_len && nt < 400;) {
+            size_t len = 1 + rng(&state) % 20;
+            if (off + len > text_len)
+                len = text_len - off;
+            tokens[nt++] = (dpl_token){off, len};
+            off += len + rng(&state) % 3;
+        }
+        size_t n_rest = 0;
+        size_t done = dpl__hash_tokens_avx512(text, text_len, tokens, nt, out, rest, &n_rest);
+        CHECK_EQ_INT(done, nt / 8 * 8);
+        size_t r = 0;
+        for (size_t i = 0; i < done; i++) {
+            int left = tokens[i].len > 8 || tokens[i].offset + 8 > text_len;
+            if (left) /* listed, in order */
+                listed_wrong += r >= n_rest || rest[r++] != i;
+            else
+                wrong += out[i] != XXH3_64bits(text + tokens[i].offset, tokens[i].len);
+        }
+        listed_wrong += r != n_rest;
+        rounds++;
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_EQ_INT(listed_wrong, 0);
+    CHECK(rounds > 50);
+}
+
+/* A shingler's word shingles (whatever paths this CPU takes) equal the reference: every
+ * token of dpl_tokenize_spaced() hashed by XXH3_64bits(), rolled portably. */
+static void test_shingler_matches_reference(void)
+{
+    static const char *words[] = {"a", "an", "the", "word", "quick", "shingle", "jumped",
+                                  "verification", "near-duplicates", "x", "übermäßig",
+                                  "incomprehensibilities", "of", "1999"};
+    dpl_shingler *sh = dpl_shingler_create(DPL_SHINGLE_SPACED_WORDS, 5);
+    uint64_t state = 0xD0C;
+    char text[4096];
+    dpl_token tokens[600];
+    uint64_t h[600], want[600];
+    int mismatches = 0;
+    for (int round = 0; round < 200; round++) {
+        size_t len = 0, words_n = (size_t)(rng(&state) % 150);
+        for (size_t w = 0; w < words_n; w++) {
+            const char *word = words[rng(&state) % (sizeof words / sizeof *words)];
+            size_t wl = strlen(word);
+            if (len)
+                text[len++] = ' ';
+            memcpy(text + len, word, wl);
+            len += wl;
+        }
+        size_t nt = dpl_tokenize_spaced(text, len, tokens, 600);
+        for (size_t i = 0; i < nt; i++)
+            h[i] = XXH3_64bits(text + tokens[i].offset, tokens[i].len);
+        size_t n = nt < 5 ? nt : 5, count = nt == 0 ? 0 : nt - n + 1;
+        if (count)
+            dpl__combine_shingles(h, count, n, 0, want);
+        const uint64_t *got;
+        size_t got_n = 0;
+        CHECK_EQ_INT(dpl_shingle(sh, text, len, &got, &got_n), DPL_OK);
+        mismatches += got_n != count || (count && memcmp(got, want, count * sizeof *want));
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    dpl_shingler_free(sh);
+}
+
 int main(void)
 {
     test_shingles();
     test_simd_shingles_match();
+    test_simd_token_hashes();
+    test_shingler_matches_reference();
     test_probe_table_matches();
     test_minhash_is_unbiased();
     test_minhash_details();

@@ -80,29 +80,50 @@ void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, 
  * longer ones, rare in words). Words of English alternate between the first two at
  * random, so hashing them in text order mispredicts a branch every other word. Hashing
  * all tokens of one class, then the next, predicts it; the indices are grouped without a
- * branch either. */
-static int hash_tokens(dpl_shingler *sh, const char *text, size_t nt)
+ * branch either. With AVX-512, eight tokens of up to 8 bytes are hashed at once, both
+ * short formulas computed, and only the others are grouped. */
+static void hash_listed(dpl_shingler *sh, const char *text, const uint32_t *list, size_t n)
 {
-    if (nt > UINT32_MAX)
-        return DPL_ENOMEM; /* 4 billion words: far past any record size limit */
-    DPL_TRY(dpl__grow((void **)&sh->by_class, &sh->by_class_cap, 3 * nt + 1,
-                      sizeof *sh->by_class));
-    uint32_t *small = sh->by_class, *mid = small + nt, *large = mid + nt;
+    for (size_t j = 0; j < n; j++) {
+        const dpl_token *t = &sh->tokens[list[j]];
+        sh->hashes[list[j]] = XXH3_64bits(text + t->offset, t->len);
+    }
+}
+
+static void hash_by_class(dpl_shingler *sh, const char *text, const uint32_t *which,
+                          size_t nt)
+{
+    uint32_t *small = sh->by_class + nt, *mid = small + nt, *large = mid + nt;
     size_t n_small = 0, n_mid = 0, n_large = 0;
-    for (size_t i = 0; i < nt; i++) {
+    for (size_t k = 0; k < nt; k++) {
+        uint32_t i = which ? which[k] : (uint32_t)k;
         size_t len = sh->tokens[i].len;
-        small[n_small] = mid[n_mid] = large[n_large] = (uint32_t)i;
+        small[n_small] = mid[n_mid] = large[n_large] = i;
         n_small += len <= 3;
         n_mid += len - 4 <= 4; /* 4..8; wraps for shorter ones */
         n_large += len > 8;
     }
-    const uint32_t *lists[3] = {small, mid, large};
-    size_t counts[3] = {n_small, n_mid, n_large};
-    for (int c = 0; c < 3; c++)
-        for (size_t j = 0; j < counts[c]; j++) {
-            const dpl_token *t = &sh->tokens[lists[c][j]];
-            sh->hashes[lists[c][j]] = XXH3_64bits(text + t->offset, t->len);
-        }
+    hash_listed(sh, text, small, n_small);
+    hash_listed(sh, text, mid, n_mid);
+    hash_listed(sh, text, large, n_large);
+}
+
+static int hash_tokens(dpl_shingler *sh, const char *text, size_t len, size_t nt)
+{
+    if (nt > UINT32_MAX)
+        return DPL_ENOMEM; /* 4 billion words: far past any record size limit */
+    DPL_TRY(dpl__grow((void **)&sh->by_class, &sh->by_class_cap, 4 * nt + 1,
+                      sizeof *sh->by_class));
+    if (!sh->simd) {
+        hash_by_class(sh, text, NULL, nt);
+        return DPL_OK;
+    }
+    uint32_t *rest = sh->by_class;
+    size_t n_rest;
+    size_t done = dpl__hash_tokens_avx512(text, len, sh->tokens, nt, sh->hashes, rest, &n_rest);
+    for (size_t i = done; i < nt; i++)
+        rest[n_rest++] = (uint32_t)i;
+    hash_by_class(sh, text, rest, n_rest);
     return DPL_OK;
 }
 
@@ -116,7 +137,7 @@ static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t 
         nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     }
     DPL_TRY(dpl__grow((void **)&sh->hashes, &sh->hashes_cap, nt + 1, sizeof *sh->hashes));
-    DPL_TRY(hash_tokens(sh, text, nt));
+    DPL_TRY(hash_tokens(sh, text, len, nt));
     size_t n = sh->n, out = nt == 0 ? 0 : nt < n ? 1 : nt - n + 1;
     DPL_TRY(dpl__grow((void **)&sh->shingles, &sh->shingles_cap, out + 1, sizeof *sh->shingles));
     if (out)

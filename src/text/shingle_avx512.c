@@ -1,11 +1,105 @@
-/* Word shingles from token hashes, eight at a time with AVX-512 (F and DQ, chosen at run
- * time; shingle.c keeps the portable rolling path, and test_sketch checks that both give
- * the same hashes). The portable path rolls the polynomial along the text, a chain of
- * dependent multiplies; here each of eight shingles takes its polynomial afresh, so that
- * nothing waits on the shingle before. Mod 2^64 both are the same sum, to the bit. */
+/* Word shingles eight at a time with AVX-512 (F and DQ, chosen at run time; shingle.c
+ * keeps the portable paths, and test_sketch checks that both give the same hashes):
+ *
+ *   token hashes   XXH3-64 of eight tokens of up to 8 bytes at once, from one gather of
+ *                  their first 8 bytes: XXH3's 1-3 and 4-8 byte formulas both computed and
+ *                  blended by length, the same values as XXH3_64bits() to the bit
+ *   shingles       the portable path rolls the polynomial along the text, a chain of
+ *                  dependent multiplies; here each of eight shingles takes its polynomial
+ *                  afresh, so that nothing waits on the shingle before. Mod 2^64 both are
+ *                  the same sum, to the bit. */
 #include "text/text.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) /* text.h has included immintrin.h */
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define PRIME64_2 0xC2B2AE3D27D4EB4Full     /* XXH64_avalanche()'s */
+#define PRIME64_3 0x165667B19E3779F9ull
+#define RRMXMX_PRIME 0x9FB21C651E98DF25ull /* XXH3_rrmxmx()'s */
+
+/* XXH3_len_1to3_64b() with seed 0, from x (the token's first bytes) and its length. */
+__attribute__((target("avx512f,avx512dq"))) static __m512i
+xxh3_1to3(__m512i x, __m512i len, __m512i bitflip)
+{
+    const __m512i byte = _mm512_set1_epi64(0xFF);
+    __m512i c1 = _mm512_and_si512(x, byte);
+    __m512i c2 = _mm512_and_si512(
+        _mm512_srlv_epi64(x, _mm512_slli_epi64(_mm512_srli_epi64(len, 1), 3)), byte);
+    __m512i c3 = _mm512_and_si512(
+        _mm512_srlv_epi64(x, _mm512_slli_epi64(_mm512_sub_epi64(len, _mm512_set1_epi64(1)), 3)),
+        byte);
+    __m512i h = _mm512_or_si512(_mm512_or_si512(_mm512_slli_epi64(c1, 16), _mm512_slli_epi64(c2, 24)),
+                                _mm512_or_si512(c3, _mm512_slli_epi64(len, 8)));
+    h = _mm512_xor_si512(h, bitflip);
+    /* XXH64_avalanche */
+    h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 33));
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)PRIME64_2));
+    h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 29));
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)PRIME64_3));
+    return _mm512_xor_si512(h, _mm512_srli_epi64(h, 32));
+}
+
+/* XXH3_len_4to8_64b() with seed 0. */
+__attribute__((target("avx512f,avx512dq"))) static __m512i
+xxh3_4to8(__m512i x, __m512i len, __m512i bitflip)
+{
+    const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512i prime = _mm512_set1_epi64((long long)RRMXMX_PRIME);
+    __m512i first = _mm512_and_si512(x, low32);
+    __m512i last = _mm512_and_si512(
+        _mm512_srlv_epi64(x, _mm512_slli_epi64(_mm512_sub_epi64(len, _mm512_set1_epi64(4)), 3)),
+        low32);
+    __m512i h = _mm512_xor_si512(_mm512_add_epi64(last, _mm512_slli_epi64(first, 32)), bitflip);
+    /* XXH3_rrmxmx */
+    h = _mm512_xor_si512(h, _mm512_xor_si512(_mm512_rol_epi64(h, 49), _mm512_rol_epi64(h, 24)));
+    h = _mm512_mullo_epi64(h, prime);
+    h = _mm512_xor_si512(h, _mm512_add_epi64(_mm512_srli_epi64(h, 35), len));
+    h = _mm512_mullo_epi64(h, prime);
+    return _mm512_xor_si512(h, _mm512_srli_epi64(h, 28));
+}
+
+__attribute__((target("avx512f,avx512dq"))) size_t
+dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
+                        size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest)
+{
+    const __m512i bitflip13 = _mm512_set1_epi64(
+        (long long)(XXH_readLE32(XXH3_kSecret) ^ XXH_readLE32(XXH3_kSecret + 4)));
+    const __m512i bitflip48 = _mm512_set1_epi64(
+        (long long)(XXH_readLE64(XXH3_kSecret + 8) ^ XXH_readLE64(XXH3_kSecret + 16)));
+    /* dpl_token is {offset, len}: two 512-bit loads hold eight, split by these */
+    const __m512i pick_off = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i pick_len = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    const __m512i one = _mm512_set1_epi64(1), three = _mm512_set1_epi64(3),
+                  eight = _mm512_set1_epi64(8);
+    const __m512i readable_end = _mm512_set1_epi64((long long)(text_len >= 8 ? text_len - 8 : 0));
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+    size_t i = 0, r = 0;
+    for (; i + 8 <= count && i + 8 <= UINT32_MAX; i += 8) {
+        __m512i a = _mm512_loadu_si512(tokens + i), b = _mm512_loadu_si512(tokens + i + 4);
+        __m512i off = _mm512_permutex2var_epi64(a, pick_off, b);
+        __m512i len = _mm512_permutex2var_epi64(a, pick_len, b);
+        /* 8 bytes read from the token's start must lie in the text, and the token must be
+         * 1 to 8 bytes long: the others (long words, the text's last bytes) are left to
+         * the caller, listed in rest. */
+        __mmask8 ok = _mm512_cmple_epu64_mask(off, readable_end) &
+                      _mm512_cmple_epu64_mask(_mm512_sub_epi64(len, one), _mm512_sub_epi64(eight, one));
+        if (text_len < 8)
+            ok = 0;
+        __m512i x = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), ok, off, text, 1);
+        __m512i h = _mm512_mask_blend_epi64(_mm512_cmple_epu64_mask(len, three),
+                                            xxh3_4to8(x, len, bitflip48),
+                                            xxh3_1to3(x, len, bitflip13));
+        _mm512_storeu_si512(out + i, h);
+        __mmask16 left = (__mmask16)(uint8_t)~ok;
+        _mm512_mask_compressstoreu_epi32(rest + r, left,
+                                         _mm512_add_epi32(lane, _mm512_set1_epi32((int)i)));
+        r += (size_t)__builtin_popcount(left);
+    }
+    *n_rest = r;
+    return i;
+}
 
 #define AVALANCHE_PRIME 0x165667919E3779F9ull /* XXH3_avalanche()'s, see below */
 
@@ -44,6 +138,14 @@ int dpl__cpu_has_avx512dq(void)
 }
 
 #else
+
+size_t dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
+                               size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest)
+{
+    (void)text, (void)text_len, (void)tokens, (void)count, (void)out, (void)rest;
+    *n_rest = 0;
+    return 0;
+}
 
 size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out)
 {

@@ -114,6 +114,14 @@ int dpl__cpu_has_avx2(void);
 /* Longer n are left to the rolling path, whose cost does not grow with n. */
 #define DPL__SIMD_SHINGLE_MAX_N 8
 
+/* XXH3_64bits() of the first tokens (whole groups of 8, of `count`; returned) into out,
+ * eight at a time in AVX-512, except for tokens longer than 8 bytes or too near the
+ * text's end to read 8 bytes from their start: their indices go to rest (room for
+ * `count`), *n_rest of them, for the caller to hash. Call only when
+ * dpl__cpu_has_avx512dq(). */
+size_t dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
+                               size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest);
+
 /* The first shingles of h (whole groups of 8, of `count`) in AVX-512; returns how many
  * it made: 0 for n > DPL__SIMD_SHINGLE_MAX_N. Call only when dpl__cpu_has_avx512dq(). */
 size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out);
