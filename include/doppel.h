@@ -126,9 +126,12 @@ enum dpl_norm_flag {
     /** Testing aid: send ASCII through the general Unicode path too, to check that the
      *  ASCII fast path gives identical output. Slower; never needed otherwise. */
     DPL_NORM_NO_ASCII_FAST_PATH = 1u << 16,
-    /** Testing aid: the ASCII fast path without its AVX2 code, as on a CPU without AVX2
-     *  (chosen at run time otherwise), to check that both give identical output. */
-    DPL_NORM_NO_SIMD = 1u << 17
+    /** Testing aid: the ASCII fast path without its AVX2 and AVX-512 code, as on a CPU
+     *  without them (chosen at run time otherwise), to check that all give identical
+     *  output. */
+    DPL_NORM_NO_SIMD = 1u << 17,
+    /** Testing aid: the ASCII fast path in AVX2 where the CPU would take AVX-512. */
+    DPL_NORM_NO_AVX512 = 1u << 18
 };
 
 /** A normalizer holds scratch buffers, so it is reusable and cheap per call.

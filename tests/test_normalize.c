@@ -130,14 +130,16 @@ static int normalize_equal(dpl_normalizer *a, dpl_normalizer *b, const char *tex
     return equal;
 }
 
-/* Random texts of `count_max` pieces: the ASCII fast path (with its AVX2 blocks where the
- * CPU has them, and without) must agree with the general path. */
+/* Random texts of `count_max` pieces: the ASCII fast path (with its AVX-512 or AVX2
+ * blocks where the CPU has them, with AVX2 alone, and without either) must agree with
+ * the general path. */
 static void compare_pieces(unsigned flags, int rounds, const char *const *pieces,
                            size_t npieces, int count_max, int *mismatches)
 {
     uint64_t seed = 0x9E3779B97F4A7C15ull ^ flags ^ (uint64_t)count_max;
     dpl_normalizer *fast = dpl_normalizer_create(flags);
     dpl_normalizer *scalar = dpl_normalizer_create(flags | DPL_NORM_NO_SIMD);
+    dpl_normalizer *avx2 = dpl_normalizer_create(flags | DPL_NORM_NO_AVX512);
     dpl_normalizer *slow = dpl_normalizer_create(flags | DPL_NORM_NO_ASCII_FAST_PATH);
     size_t longest = 0;
     for (size_t i = 0; i < npieces; i++)
@@ -154,8 +156,10 @@ static void compare_pieces(unsigned flags, int rounds, const char *const *pieces
         }
         *mismatches += !normalize_equal(fast, slow, text, len);
         *mismatches += !normalize_equal(scalar, slow, text, len);
+        *mismatches += !normalize_equal(avx2, slow, text, len);
     }
     free(text);
+    dpl_normalizer_free(avx2);
     dpl_normalizer_free(fast);
     dpl_normalizer_free(scalar);
     dpl_normalizer_free(slow);

@@ -50,7 +50,7 @@ struct dpl_normalizer {
     dpl__buf out;
     dpl__buf repaired;
     int pending_space;
-    int simd; /* the ASCII path's blocks go through fold_avx2.c */
+    int simd; /* the ASCII path's blocks go through fold_avx512.c (2) or fold_avx2.c (1) */
     dpl__ascii_fold fold;
 };
 
@@ -98,7 +98,7 @@ static int is_strippable_mark(utf8proc_int32_t cp)
            (cp >= 0x064B && cp <= 0x065F) || cp == 0x0670; /* Arabic vowel marks */
 }
 
-/* The AVX2 blocks know two kinds of ASCII byte: folds to a collapsible space, or is kept
+/* The SIMD blocks know two kinds of ASCII byte: folds to a collapsible space, or is kept
  * (lowered when case folding). Use them only when the table says exactly that. */
 static void init_simd(dpl_normalizer *n)
 {
@@ -110,8 +110,12 @@ static void init_simd(dpl_normalizer *n)
         if (!space_set[c] && n->ascii_map[c] != (lower ? c + ('a' - 'A') : c))
             return;
     }
-    n->simd = (n->flags & DPL_NORM_WHITESPACE) && !(n->flags & DPL_NORM_NO_SIMD) &&
-              dpl__cpu_has_avx2();
+    if (!(n->flags & DPL_NORM_WHITESPACE) || (n->flags & DPL_NORM_NO_SIMD))
+        return;
+    if (!(n->flags & DPL_NORM_NO_AVX512) && dpl__cpu_has_avx512vbmi2())
+        n->simd = 2;
+    else if (dpl__cpu_has_avx2())
+        n->simd = 1;
     if (n->simd)
         dpl__ascii_fold_init(&n->fold, space_set, casefold);
 }
@@ -201,7 +205,9 @@ static int normalize_ascii(dpl_normalizer *n, const unsigned char *s, size_t len
     const char *start = n->out.data;
     int pending = n->pending_space;
     int fold_space = (n->flags & DPL_NORM_WHITESPACE) != 0;
-    size_t i = n->simd ? dpl__ascii_fold_avx2(&n->fold, s, len, &o, start, &pending) : 0;
+    size_t i = n->simd == 2 ? dpl__ascii_fold_avx512(&n->fold, s, len, &o, start, &pending)
+               : n->simd   ? dpl__ascii_fold_avx2(&n->fold, s, len, &o, start, &pending)
+                           : 0;
     size_t slow_until = 0;
     while (i < len) {
         if (fold_space && i >= slow_until && i + 8 <= len) {

@@ -90,6 +90,7 @@ __attribute__((target("avx2"))) static inline __m256i dpl__avx2_in_ascii_set(__m
  * c >> 4 of entry c & 15); `pack` maps an 8-bit mask of bytes to keep to the shuffle
  * that packs them to the left. */
 typedef struct dpl__ascii_fold {
+    uint8_t map[128]; /* each byte as it is written; 0 for one that folds to a space */
     uint8_t space_lo[16];
     int casefold;
     uint64_t pack[256];
@@ -107,6 +108,14 @@ size_t dpl__ascii_fold_avx2(const dpl__ascii_fold *f, const unsigned char *s, si
 
 /* Whether this CPU runs AVX2: the family's run-time dispatch (normalize.c, tokenize.c). */
 int dpl__cpu_has_avx2(void);
+
+/* As dpl__ascii_fold_avx2(), 64 bytes at a time (the last block a shorter, masked one),
+ * all of s unless a block has a non-ASCII byte; *o must have room for 64 bytes more than
+ * it receives. Call only when dpl__cpu_has_avx512vbmi2(). */
+size_t dpl__ascii_fold_avx512(const dpl__ascii_fold *f, const unsigned char *s, size_t len,
+                              char **o, const char *start, int *pending);
+/* AVX-512 F, BW, VBMI and VBMI2: byte permutes and byte compression. */
+int dpl__cpu_has_avx512vbmi2(void);
 
 /* Word shingles (shingle.c): the polynomial h[i]*P^(n-1) + ... + h[i+n-1] of n token
  * hashes, finished with XXH3's avalanche. */
