@@ -80,9 +80,10 @@ static int same_tokens(const dpl_token *a, size_t na, const dpl_token *b, size_t
     return 1;
 }
 
-/* The AVX2 word masks (where the CPU has AVX2) and the portable ones give the same
+/* The AVX-512 and AVX2 paths (where the CPU has them) and the portable one give the same
  * tokens: every ASCII byte value, at every position of a block, with non-ASCII letters
- * and marks now and then. */
+ * and marks now and then; and the same count, with the tokens that fit, when the array
+ * is too short for all. */
 static void test_simd_matches_portable(void)
 {
     static const char *const other[] = {"\xC3\xA9", "\xE4\xB8\xAD", "\xCC\x81", "\xFF"};
@@ -103,10 +104,17 @@ static void test_simd_matches_portable(void)
             memcpy(text + at, p, strlen(p));
         }
         for (int spaced = 0; spaced < 2; spaced++) {
+            size_t nb = dpl__tokenize_level(text, len, spaced, 0, b, 1024);
             size_t na = spaced ? dpl_tokenize_spaced(text, len, a, 1024)
                                : dpl_tokenize(text, len, a, 1024);
-            size_t nb = dpl__tokenize_portable(text, len, spaced, b, 1024);
             mismatches += !same_tokens(a, na, b, nb);
+            for (int level = 1; level <= 2; level++) {
+                na = dpl__tokenize_level(text, len, spaced, level, a, 1024);
+                mismatches += !same_tokens(a, na, b, nb);
+                size_t cap = nb / 2; /* too short: counted all the same */
+                na = dpl__tokenize_level(text, len, spaced, level, a, cap);
+                mismatches += na != nb || !same_tokens(a, cap, b, cap);
+            }
         }
     }
     CHECK_EQ_INT(mismatches, 0);

@@ -141,9 +141,10 @@ int dpl__cpu_has_avx512dq(void);
  * rest rolling. shingle.c uses it, and test_sketch to compare the two paths. */
 void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, uint64_t *out);
 
-/* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) without AVX2, as on a CPU
- * without it: for the test that both paths agree. */
-size_t dpl__tokenize_portable(const char *text, size_t len, int spaced, dpl_token *tokens,
-                              size_t cap);
+/* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) by the portable path (level 0),
+ * AVX2 (1) or AVX-512 (2), or the best this CPU has below the level asked for: for the
+ * test that all paths agree. */
+size_t dpl__tokenize_level(const char *text, size_t len, int spaced, int level,
+                           dpl_token *tokens, size_t cap);
 
 #endif

@@ -151,10 +151,91 @@ __attribute__((target("avx2"))) static uint64_t word_mask64_avx2(const unsigned 
     uint64_t low = word_mask32_avx2(s, ascii);
     return low | (uint64_t)word_mask32_avx2(s + 32, ascii) << 32;
 }
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2")))
+
+/* 1 for 0-9 A-Z _ a-z, for a byte permute */
+static const uint8_t word_byte_table[128] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['_'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+
+/* word_mask64() with AVX-512: one byte permute through the table. */
+AVX512 static uint64_t word_mask64_avx512(const unsigned char *s, int *ascii)
+{
+    __m512i v = _mm512_loadu_si512(s);
+    *ascii = _mm512_movepi8_mask(v) == 0;
+    __m512i word = _mm512_permutex2var_epi8(_mm512_loadu_si512(word_byte_table), v,
+                                            _mm512_loadu_si512(word_byte_table + 64));
+    return _mm512_test_epi8_mask(word, word);
+}
+
+/* ascii_block_tokens() below, when `tokens` has room for 64 more: the byte positions of
+ * the block's word starts and ends are packed by a byte compression, then written as
+ * tokens eight at a time, with no branch per word. */
+AVX512 static void ascii_block_tokens_avx512(uint64_t mask, size_t base, int *in_word,
+                                             size_t *start, dpl_token *tokens, size_t *count)
+{
+    uint64_t carry = *in_word == 1;
+    uint64_t prev = (mask << 1) | carry;
+    uint64_t starts = mask & ~prev, ends = ~mask & prev;
+    if (carry && ends) { /* the word that came into the block ends in it */
+        tokens[(*count)++] = (dpl_token){*start, base + (size_t)__builtin_ctzll(ends) - *start};
+        ends &= ends - 1;
+        *in_word = 0;
+    }
+    if (!starts)
+        return;
+    const __m512i iota = _mm512_set_epi8(
+        63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42,
+        41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+        19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    uint8_t from[64], to[64];
+    _mm512_storeu_si512(from, _mm512_maskz_compress_epi8(starts, iota));
+    _mm512_storeu_si512(to, _mm512_maskz_compress_epi8(ends, iota));
+    /* (offset, len) pairs in token order from the offsets and lengths of eight */
+    const __m512i first_four = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i last_four = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    const __m512i at = _mm512_set1_epi64((long long)base);
+    unsigned done = (unsigned)__builtin_popcountll(ends); /* every end pairs with a start */
+    dpl_token *out = tokens + *count;
+    for (unsigned j = 0; j < done; j += 8) {
+        __m512i off = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(from + j)));
+        __m512i end = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(to + j)));
+        __m512i len = _mm512_sub_epi64(end, off);
+        off = _mm512_add_epi64(off, at);
+        _mm512_storeu_si512(out + j, _mm512_permutex2var_epi64(off, first_four, len));
+        _mm512_storeu_si512(out + j + 4, _mm512_permutex2var_epi64(off, last_four, len));
+    }
+    *count += done;
+    if ((unsigned)__builtin_popcountll(starts) > done) { /* the last word runs past */
+        *start = base + from[done];
+        *in_word = 1;
+    }
+}
 #else
 static uint64_t word_mask64_avx2(const unsigned char *s, int *ascii)
 {
     return word_mask64(s, ascii);
+}
+
+static uint64_t word_mask64_avx512(const unsigned char *s, int *ascii)
+{
+    return word_mask64(s, ascii);
+}
+
+static void ascii_block_tokens_avx512(uint64_t mask, size_t base, int *in_word,
+                                      size_t *start, dpl_token *tokens, size_t *count)
+{
+    (void)mask, (void)base, (void)in_word, (void)start, (void)tokens, (void)count;
 }
 #endif
 
@@ -185,7 +266,25 @@ static void ascii_block_tokens(uint64_t mask, size_t base, int *in_word, size_t 
     }
 }
 
-static size_t tokenize(const char *text, size_t len, int spaced, int simd, dpl_token *tokens,
+/* Tokens of a 64-byte ASCII block (if it is one: returns 0 otherwise) at s + base, by the
+ * CPU's best path up to `level` (0 portable, 1 AVX2, 2 AVX-512). */
+static int block_tokens(const unsigned char *s, size_t base, int level, int *in_word,
+                        size_t *start, dpl_token *tokens, size_t cap, size_t *count)
+{
+    int ascii;
+    uint64_t mask = level == 2 ? word_mask64_avx512(s + base, &ascii)
+                    : level    ? word_mask64_avx2(s + base, &ascii)
+                               : word_mask64(s + base, &ascii);
+    if (!ascii)
+        return 0;
+    if (level == 2 && *count + 64 <= cap)
+        ascii_block_tokens_avx512(mask, base, in_word, start, tokens, count);
+    else
+        ascii_block_tokens(mask, base, in_word, start, tokens, cap, count);
+    return 1;
+}
+
+static size_t tokenize(const char *text, size_t len, int spaced, int level, dpl_token *tokens,
                        size_t cap)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -193,14 +292,10 @@ static size_t tokenize(const char *text, size_t len, int spaced, int simd, dpl_t
     size_t start = 0;
     int in_word = 0; /* 0: between words; 1: in a word; 2: in a one-character token */
     while (i < len) {
-        if (i + 64 <= len && in_word != 2) {
-            int ascii;
-            uint64_t mask = simd ? word_mask64_avx2(s + i, &ascii) : word_mask64(s + i, &ascii);
-            if (ascii) {
-                ascii_block_tokens(mask, i, &in_word, &start, tokens, cap, &count);
-                i += 64;
-                continue;
-            }
+        if (i + 64 <= len && in_word != 2 &&
+            block_tokens(s, i, level, &in_word, &start, tokens, cap, &count)) {
+            i += 64;
+            continue;
         }
         if (s[i] < 0x80) {
             /* ASCII: most text. A word byte continues or starts a word, which then runs
@@ -244,18 +339,24 @@ static size_t tokenize(const char *text, size_t len, int spaced, int simd, dpl_t
     return count;
 }
 
+static int best_level(void)
+{
+    return dpl__cpu_has_avx512vbmi2() ? 2 : dpl__cpu_has_avx2() ? 1 : 0;
+}
+
 size_t dpl_tokenize(const char *text, size_t len, dpl_token *tokens, size_t cap)
 {
-    return tokenize(text, len, 0, dpl__cpu_has_avx2(), tokens, cap);
+    return tokenize(text, len, 0, best_level(), tokens, cap);
 }
 
 size_t dpl_tokenize_spaced(const char *text, size_t len, dpl_token *tokens, size_t cap)
 {
-    return tokenize(text, len, 1, dpl__cpu_has_avx2(), tokens, cap);
+    return tokenize(text, len, 1, best_level(), tokens, cap);
 }
 
-size_t dpl__tokenize_portable(const char *text, size_t len, int spaced, dpl_token *tokens,
-                              size_t cap)
+size_t dpl__tokenize_level(const char *text, size_t len, int spaced, int level,
+                           dpl_token *tokens, size_t cap)
 {
-    return tokenize(text, len, spaced, 0, tokens, cap);
+    int best = best_level();
+    return tokenize(text, len, spaced, level < best ? level : best, tokens, cap);
 }
