@@ -64,9 +64,12 @@ static void band_candidates(dpl__dist *d, unsigned band, band_scratch *sc,
     dpl__pair_list pairs = {0};
     if (dpl__buckets_reset(&sc->buckets, n_got) != DPL_OK)
         dpl__dist_abort(d, "out of memory");
-    for (size_t i = 0; i < n_got; i++)
+    for (size_t i = 0; i < n_got; i++) {
+        if (i + DPL__BUCKET_PREFETCH_AHEAD < n_got)
+            dpl__buckets_prefetch(&sc->buckets, k[i + DPL__BUCKET_PREFETCH_AHEAD].key);
         if (dpl__buckets_add(&sc->buckets, k[i].key, k[i].g, &pairs) != DPL_OK)
             dpl__dist_abort(d, "out of memory");
+    }
     dpl__buf_free(&got);
     if (dpl__grow((void **)&sc->pair_dest, &sc->pair_dest_cap, pairs.n + 1,
                   sizeof *sc->pair_dest) != DPL_OK)

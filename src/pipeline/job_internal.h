@@ -258,6 +258,18 @@ typedef struct dpl__buckets {
 } dpl__buckets;
 int dpl__buckets_reset(dpl__buckets *b, size_t members); /* empty, room for `members` */
 int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out);
+/* Where key's bucket is looked for first. */
+static inline size_t dpl__buckets_home(const dpl__buckets *b, uint64_t key)
+{
+    return (size_t)(key ^ (key >> 29)) & (b->cap - 1);
+}
+/* A hint: key is about to be added. The table outgrows the caches, and adding waited on
+ * a miss for each key; callers hint this many keys ahead. */
+#define DPL__BUCKET_PREFETCH_AHEAD 16
+static inline void dpl__buckets_prefetch(const dpl__buckets *b, uint64_t key)
+{
+    __builtin_prefetch(&b->table[dpl__buckets_home(b, key)], 1);
+}
 void dpl__buckets_free(dpl__buckets *b);
 /* Document d's spilled values as they were written, `bytes` of them, into dst. */
 int dpl__near_read_raw(const dpl_job *job, uint32_t d, void *dst, size_t bytes);

@@ -310,7 +310,7 @@ int dpl__buckets_reset(dpl__buckets *b, size_t members)
 /* Linear in the number of documents: a bucket of m members gives 2m pairs, not m^2. */
 int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out)
 {
-    size_t mask = b->cap - 1, j = (size_t)(key ^ (key >> 29)) & mask;
+    size_t mask = b->cap - 1, j = dpl__buckets_home(b, key);
     while (b->table[j].first_plus_one && b->table[j].key != key)
         j = (j + 1) & mask;
     dpl__bucket *bk = &b->table[j];
@@ -337,10 +337,15 @@ static int band_candidates(dpl_job *job, unsigned band, dpl__buckets *buckets,
                            size_t active, dpl__pair_list *out)
 {
     DPL_TRY(dpl__buckets_reset(buckets, active));
-    for (size_t d = 0; d < job->n_docs; d++)
+    const uint64_t *keys = job->band_keys + band;
+    size_t n = job->n_docs, stride = job->bands;
+    for (size_t d = 0; d < n; d++) {
+        size_t ahead = d + DPL__BUCKET_PREFETCH_AHEAD; /* only documents with keys */
+        if (ahead < n && job->docs[ahead].n_spilled != 0)
+            dpl__buckets_prefetch(buckets, keys[ahead * stride]);
         if (job->docs[d].n_spilled != 0)
-            DPL_TRY(dpl__buckets_add(buckets, job->band_keys[d * job->bands + band],
-                                     (uint32_t)d, out));
+            DPL_TRY(dpl__buckets_add(buckets, keys[d * stride], (uint32_t)d, out));
+    }
     return DPL_OK;
 }
 
