@@ -18,9 +18,9 @@
 
 #define VERIFY_ROUND 65536
 
-/* Packed: band keys are most of what a run sends (12 bytes a band a document, not 16). */
-typedef struct __attribute__((packed)) keyed {
-    uint64_t key;
+/* Band keys are most of what a run sends: 8 bytes a band a document. */
+typedef struct keyed {
+    uint32_t key;
     uint32_t g;
 } keyed;
 
@@ -50,10 +50,10 @@ static void band_candidates(dpl__dist *d, unsigned band, band_scratch *sc,
     for (uint32_t l = 0; l < d->n; l++) {
         if (job->docs[l].n_spilled == 0)
             continue;
-        uint64_t key = job->band_keys[(size_t)l * job->bands + band];
+        uint32_t key = job->band_keys[(size_t)l * job->bands + band];
         recs[n] = (keyed){key, d->base + l};
         /* by the key's high bits: the bucket table indexes by its low ones */
-        dest[n++] = (uint32_t)((key >> 32) % (uint64_t)d->size);
+        dest[n++] = (uint32_t)(((uint64_t)key * (uint64_t)d->size) >> 32);
     }
     dpl__buf got = {0};
     size_t n_got;

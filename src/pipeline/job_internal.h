@@ -180,7 +180,7 @@ struct dpl_job {
     dpl__first_table ids_seen; /* XXH3-128 of an id -> the document that has it */
     dpl__first_table exact;    /* exact fingerprint -> the first document with it */
     dpl__uf uf;
-    uint64_t *band_keys;       /* bands per document, in document order */
+    uint32_t *band_keys;       /* bands per document, in document order (see near.c) */
     size_t band_keys_cap;
     /* unlinked temporary files: shingles for verification, one per thread (up to 64,
      * then shared), written by the workers in regions they reserve */
@@ -249,7 +249,7 @@ int dpl__pairs_append(dpl__pair_list *to, const uint64_t *pairs, size_t n);
 /* The LSH buckets of one band. Members are added in document order; each pairs with the
  * first and the previous member of its bucket (pairs (a << 32) | b into `out`). */
 typedef struct dpl__bucket {
-    uint64_t key;
+    uint32_t key;
     uint32_t first_plus_one, last; /* first_plus_one 0: an empty slot */
 } dpl__bucket;
 typedef struct dpl__buckets {
@@ -257,16 +257,16 @@ typedef struct dpl__buckets {
     size_t cap;
 } dpl__buckets;
 int dpl__buckets_reset(dpl__buckets *b, size_t members); /* empty, room for `members` */
-int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out);
-/* Where key's bucket is looked for first. */
-static inline size_t dpl__buckets_home(const dpl__buckets *b, uint64_t key)
+int dpl__buckets_add(dpl__buckets *b, uint32_t key, uint32_t member, dpl__pair_list *out);
+/* Where key's bucket is looked for first: keys are uniform, their low bits do. */
+static inline size_t dpl__buckets_home(const dpl__buckets *b, uint32_t key)
 {
-    return (size_t)(key ^ (key >> 29)) & (b->cap - 1);
+    return (size_t)key & (b->cap - 1);
 }
 /* A hint: key is about to be added. The table outgrows the caches, and adding waited on
  * a miss for each key; callers hint this many keys ahead. */
 #define DPL__BUCKET_PREFETCH_AHEAD 16
-static inline void dpl__buckets_prefetch(const dpl__buckets *b, uint64_t key)
+static inline void dpl__buckets_prefetch(const dpl__buckets *b, uint32_t key)
 {
     __builtin_prefetch(&b->table[dpl__buckets_home(b, key)], 1);
 }

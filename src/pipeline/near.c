@@ -3,7 +3,7 @@
  *   per document (parallel, in pass 1)  shingles -> MinHash signature -> band keys; the
  *                                       32-bit shingle hashes to the thread's spill file,
  *                                       a MiB at a time, at a place reserved before
- *   merge (in input order)              band keys kept (bands x 8 bytes a document) and
+ *   merge (in input order)              band keys kept (bands x 4 bytes a document) and
  *                                       where its shingles are; exact copies of an earlier
  *                                       document are left out, they follow it
  *   after pass 1                        per band, a bucket table pairs each document with
@@ -13,7 +13,11 @@
  *                                       back from the spill, and joined in sorted order
  *
  * Signatures are never kept: only band keys are needed to find candidates and only the
- * shingles to verify them, which keeps memory per document far under 1 KB. */
+ * shingles to verify them, which keeps memory per document far under 1 KB. A band key
+ * is kept as 32 bits: two unrelated documents share one by chance with probability
+ * 2^-32 a band, about 12,000 extra candidates a band among 10 million documents, which
+ * verification (or the signature's estimate) turns away; 64 bits would take 64 bytes
+ * more a document. */
 #include "pipeline/job_internal.h"
 #include "index/lsh.h"
 #include "sketch/sketch.h"
@@ -238,10 +242,13 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */
     uint64_t keys[DPL_MAX_NUM_PERM];
+    uint32_t kept[DPL_MAX_NUM_PERM];
     dpl__band_keys(c->sig, job->bands, job->rows, keys);
+    for (unsigned b = 0; b < job->bands; b++)
+        kept[b] = (uint32_t)keys[b];
     dpl__buf *arena = &c->arena[it->slot];
     it->keys_off = arena->len;
-    DPL_TRY(dpl__buf_append(arena, keys, job->bands * sizeof *keys));
+    DPL_TRY(dpl__buf_append(arena, kept, job->bands * sizeof *kept));
     /* Without verification the estimate comes from the signature: spill that. */
     size_t count = job->opts.no_verify ? job->k : n < UINT32_MAX ? n : UINT32_MAX;
     DPL_TRY(spill_reserve(job, c, count * sizeof(uint32_t), &it->spill_off));
@@ -308,7 +315,7 @@ int dpl__buckets_reset(dpl__buckets *b, size_t members)
 }
 
 /* Linear in the number of documents: a bucket of m members gives 2m pairs, not m^2. */
-int dpl__buckets_add(dpl__buckets *b, uint64_t key, uint32_t member, dpl__pair_list *out)
+int dpl__buckets_add(dpl__buckets *b, uint32_t key, uint32_t member, dpl__pair_list *out)
 {
     size_t mask = b->cap - 1, j = dpl__buckets_home(b, key);
     while (b->table[j].first_plus_one && b->table[j].key != key)
@@ -337,7 +344,7 @@ static int band_candidates(dpl_job *job, unsigned band, dpl__buckets *buckets,
                            size_t active, dpl__pair_list *out)
 {
     DPL_TRY(dpl__buckets_reset(buckets, active));
-    const uint64_t *keys = job->band_keys + band;
+    const uint32_t *keys = job->band_keys + band;
     size_t n = job->n_docs, stride = job->bands;
     for (size_t d = 0; d < n; d++) {
         size_t ahead = d + DPL__BUCKET_PREFETCH_AHEAD; /* only documents with keys */
