@@ -40,4 +40,8 @@ static inline int dpl__mul_overflows(size_t a, size_t b, size_t *out)
 /* Grow an array of `elem` sized items to hold at least `need`, doubling. */
 int dpl__grow(void **array, size_t *cap, size_t need, size_t elem);
 
+/* A hint: the whole pages of [p, p + bytes), allocated and about to be written, are mapped
+ * now, in one system call, instead of a page fault each as they are first written. */
+void dpl__prefault(void *p, size_t bytes);
+
 #endif

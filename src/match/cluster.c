@@ -15,6 +15,13 @@ int dpl__uf_push(dpl__uf *uf)
     return DPL_OK;
 }
 
+int dpl__uf_reserve(dpl__uf *uf, size_t more)
+{
+    DPL_TRY(dpl__grow((void **)&uf->parent, &uf->cap, uf->n + more, sizeof *uf->parent));
+    dpl__prefault(uf->parent + uf->n, more * sizeof *uf->parent);
+    return DPL_OK;
+}
+
 uint32_t dpl__uf_find(dpl__uf *uf, uint32_t x)
 {
     while (uf->parent[x] != x) {
@@ -47,13 +54,15 @@ static uint64_t slot_of(dpl_hash128 hash, size_t entry)
     return (uint64_t)(uint32_t)hash.hi << 32 | (uint64_t)(entry + 1);
 }
 
-/* A larger slot array, filled from the entries in order. */
+/* A larger slot array, filled from the entries in order. Every page of it is written at
+ * random soon: mapped at once. */
 static int first_grow(dpl__first_table *t)
 {
     size_t new_cap = t->cap ? t->cap * 2 : 1024;
     uint64_t *slots = calloc(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
+    dpl__prefault(slots, new_cap * sizeof *slots);
     for (size_t e = 0; e < t->count; e++) {
         size_t j = dpl__first_home(t->hashes[e], new_cap);
         while (slots[j])
@@ -63,6 +72,15 @@ static int first_grow(dpl__first_table *t)
     free(t->slots);
     t->slots = slots;
     t->cap = new_cap;
+    return DPL_OK;
+}
+
+int dpl__first_reserve(dpl__first_table *t, size_t more)
+{
+    DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, t->count + more, sizeof *t->hashes));
+    DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, t->count + more, sizeof *t->docs));
+    dpl__prefault(t->hashes + t->count, more * sizeof *t->hashes);
+    dpl__prefault(t->docs + t->count, more * sizeof *t->docs);
     return DPL_OK;
 }
 

@@ -13,6 +13,8 @@ typedef struct dpl__uf {
 } dpl__uf;
 
 int dpl__uf_push(dpl__uf *uf); /* adds one singleton, index uf->n - 1 */
+/* Room for `more` pushes, its memory mapped (dpl__prefault). */
+int dpl__uf_reserve(dpl__uf *uf, size_t more);
 uint32_t dpl__uf_find(dpl__uf *uf, uint32_t x);
 void dpl__uf_union(dpl__uf *uf, uint32_t a, uint32_t b);
 void dpl__uf_free(dpl__uf *uf);
@@ -30,6 +32,8 @@ typedef struct dpl__first_table {
     size_t count, hashes_cap, docs_cap;
 } dpl__first_table;
 
+/* Room for `more` new hashes, the memory they take mapped (dpl__prefault). */
+int dpl__first_reserve(dpl__first_table *t, size_t more);
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);

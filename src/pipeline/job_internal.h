@@ -241,6 +241,8 @@ int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill 
 int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
 /* The rest of a thread's values written to the spill, at the end of pass 1. */
 int dpl__near_flush(dpl_job *job, thread_ctx *c);
+/* Room in the band keys for `more` documents after the merged ones, mapped. */
+int dpl__near_reserve(dpl_job *job, size_t more);
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it); /* after exact lookup */
 int dpl__near_pass(dpl_job *job);           /* LSH, verification, unions */
 void dpl__near_free(dpl_job *job);

@@ -265,6 +265,17 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     return DPL_OK;
 }
 
+int dpl__near_reserve(dpl_job *job, size_t more)
+{
+    if (!job->near)
+        return DPL_OK;
+    DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap,
+                      (job->n_docs + more) * job->bands, sizeof *job->band_keys));
+    dpl__prefault(job->band_keys + job->n_docs * job->bands,
+                  more * job->bands * sizeof *job->band_keys);
+    return DPL_OK;
+}
+
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)
 {
     doc *dd = &job->docs[d];
@@ -309,6 +320,7 @@ int dpl__buckets_reset(dpl__buckets *b, size_t members)
         if (!(b->table = malloc(cap * sizeof *b->table)))
             return DPL_ENOMEM;
         b->cap = cap;
+        dpl__prefault(b->table, cap * sizeof *b->table);
     }
     memset(b->table, 0, b->cap * sizeof *b->table);
     return DPL_OK;
