@@ -2,6 +2,7 @@
  * path against the general path. */
 #include "check.h"
 #include "doppel.h"
+#include "text/text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -268,8 +269,30 @@ static void test_long_runs_without_safe_cuts(void)
     free(x_alpha);
 }
 
+/* The first non-ASCII byte found by AVX-512 (where the CPU has it) and by the portable
+ * scan agree, from every start, in texts of every length around the block sizes. */
+static void test_ascii_end_paths(void)
+{
+    if (!__builtin_cpu_supports("avx512bw")) {
+        printf("test_normalize: no AVX-512 BW here, the SIMD ASCII scan is not compared\n");
+        return;
+    }
+    uint64_t seed = 0xA5C11;
+    char text[300];
+    int mismatches = 0;
+    for (size_t len = 0; len <= sizeof text; len++) {
+        for (size_t j = 0; j < len; j++)
+            text[j] = (char)(rng(&seed) % 97 == 0 ? 0x80 | rng(&seed) : rng(&seed) % 128);
+        for (size_t i = 0; i <= len; i++)
+            mismatches += dpl__ascii_end_avx512(text, i, len) !=
+                          dpl__ascii_end_portable(text, i, len);
+    }
+    CHECK_EQ_INT(mismatches, 0);
+}
+
 int main(void)
 {
+    test_ascii_end_paths();
     test_defaults();
     test_flags_off();
     test_invalid_utf8();

@@ -44,3 +44,24 @@ int dpl__utf8_sanitize(const char *s, size_t len, dpl__buf *out, size_t *replace
         *replaced = count;
     return DPL_OK;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__) /* text.h has included immintrin.h */
+__attribute__((target("avx512f,avx512bw"))) size_t dpl__ascii_end_avx512(const char *s,
+                                                                        size_t i, size_t len)
+{
+    while (i < len) {
+        size_t n = len - i < 64 ? len - i : 64;
+        __mmask64 in = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+        __mmask64 high = _mm512_movepi8_mask(_mm512_maskz_loadu_epi8(in, s + i));
+        if (high)
+            return i + (size_t)__builtin_ctzll(high);
+        i += n;
+    }
+    return i;
+}
+#else
+size_t dpl__ascii_end_avx512(const char *s, size_t i, size_t len)
+{
+    return dpl__ascii_end_portable(s, i, len);
+}
+#endif
