@@ -54,7 +54,12 @@ typedef struct dpl__raw {
     int jsonl;
     int error;            /* set when the record stands for unreadable input */
     const char *error_msg;
+    int padded;           /* DPL__RAW_PADDING readable bytes follow data (any content) */
 } dpl__raw;
+
+/* What a JSON parser may read past a record's end when the record is padded: simdjson's
+ * SIMDJSON_PADDING, so that it need not copy the record first. */
+#define DPL__RAW_PADDING 64
 
 int dpl__reader_next_raw(dpl_reader *r, dpl__raw *raw);
 /* Bytes of input consumed so far (compressed bytes for compressed files), for progress. */

@@ -68,16 +68,19 @@ static int take_field(const simdjson::dom::key_value_pair &field,
     return 1;
 }
 
-int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, dpl__json_str out[3])
+static_assert(simdjson::SIMDJSON_PADDING <= 64, "a padded record has DPL__RAW_PADDING (64) bytes after it");
+
+int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, int padded,
+                         dpl__json_str out[3])
 {
     if (len > DPL__JSON_FAST_MAX_LINE || starts_with_bom(line, len))
         return 0;
     try {
         simdjson::dom::object obj;
-        /* parse() copies the line into a padded buffer (simdjson reads up to 64 bytes past
-         * the end) and grows its buffers to the longest line yet, at the depth set in
-         * dpl__json_fast_create. */
-        if (f->parser.parse(line, len).get_object().get(obj) != simdjson::SUCCESS)
+        /* simdjson reads up to 64 bytes past the end: parse() copies a line without them
+         * into a padded buffer. It grows its buffers to the longest line yet, at the depth
+         * set in dpl__json_fast_create. */
+        if (f->parser.parse(line, len, !padded).get_object().get(obj) != simdjson::SUCCESS)
             return 0;
         for (int i = 0; i < 3; i++)
             out[i] = dpl__json_str{nullptr, 0};

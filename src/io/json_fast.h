@@ -54,8 +54,10 @@ void dpl__json_fast_free(dpl__json_fast *f);
 
 /* Decodes `line` when it is a JSON object whose three fields are strings, each named at
  * most once, text present. Returns 1 with them in out[0..2] (id, text, lang); 0 for any
- * other line, which the caller then gives to json-c. */
-int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, dpl__json_str out[3]);
+ * other line, which the caller then gives to json-c. `padded`: 64 readable bytes follow
+ * the line (DPL__RAW_PADDING), which then is not copied first. */
+int dpl__json_fast_parse(dpl__json_fast *f, const char *line, size_t len, int padded,
+                         dpl__json_str out[3]);
 
 #ifdef __cplusplus
 }

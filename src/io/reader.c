@@ -227,6 +227,7 @@ static void set_raw(dpl_reader *r, dpl__raw *raw, const char *data, size_t len)
     raw->jsonl = r->jsonl;
     raw->error = DPL_OK;
     raw->error_msg = NULL;
+    raw->padded = 0; /* the chunk may end right after it */
 }
 
 static void set_raw_error(dpl_reader *r, dpl__raw *raw, int code, const char *msg)

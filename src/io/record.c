@@ -231,7 +231,7 @@ static int fresh_tokener(dpl__parser *p)
 static int parse_jsonl(dpl__parser *p, dpl_record *rec, const dpl__raw *raw)
 {
     dpl__json_str f[3];
-    if (p->fast && dpl__json_fast_parse(p->fast, raw->data, raw->len, f))
+    if (p->fast && dpl__json_fast_parse(p->fast, raw->data, raw->len, raw->padded, f))
         return take_fast(p, rec, raw, f);
     json_object_put(p->root);
     json_tokener_reset(p->tok);

@@ -338,6 +338,10 @@ static int add_to_batch(dpl_job *job, batch_slot *b, const dpl__raw *raw)
         it->raw_msg_off = b->data.len;
         DPL_TRY(dpl__buf_append(&b->data, raw->error_msg, strlen(raw->error_msg) + 1));
     }
+    /* A parser may read this far past the record (the next one overwrites it): defined
+     * bytes, so that it reads no uninitialized memory. */
+    DPL_TRY(dpl__buf_reserve(&b->data, DPL__RAW_PADDING));
+    memset(b->data.data + b->data.len, 0, DPL__RAW_PADDING);
     b->n_items++;
     return DPL_OK;
 }
@@ -362,6 +366,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
         .jsonl = it->jsonl,
         .error = it->raw_error,
         .error_msg = it->raw_error ? data + it->raw_msg_off : NULL,
+        .padded = 1, /* add_to_batch keeps DPL__RAW_PADDING bytes after the data */
     };
     dpl_record rec;
     it->x_set_n = 0;
