@@ -116,6 +116,29 @@ static void test_minhash_details(void)
     CHECK(distinct_filled);
     dpl_minhash(set, 0, 128, 1, s3);
     CHECK(s3[0] == UINT32_MAX && s3[127] == UINT32_MAX);
+    /* A shingle whose value is UINT32_MAX fills its bin like any other. Its value is
+     * made from a one-shingle signature, which holds that shingle's value in every bin. */
+    uint64_t probe_shingle = 0x0123456789ABCDEFull;
+    dpl_minhash(&probe_shingle, 1, 128, 1, s3);
+    uint32_t mask = s3[0] ^ (uint32_t)probe_shingle; /* the low half of the seed's mix */
+    uint64_t pair[2] = {((uint64_t)0xDEADBEEF << 32) | (uint32_t)~mask, 0};
+    int other_bins = 0;
+    for (uint64_t hi = 1; hi < 64 && !other_bins; hi++) { /* one in another bin */
+        pair[1] = (hi << 32) | 12345;
+        dpl_minhash(pair + 1, 1, 128, 1, s3);
+        dpl_minhash(pair, 2, 128, 1, s1);
+        int max_bins = 0, second_bins = 0;
+        for (int i = 0; i < 128; i++) {
+            max_bins += s1[i] == UINT32_MAX;
+            second_bins += s1[i] == s3[0];
+        }
+        other_bins = second_bins < 128;
+        if (other_bins) /* empty bins borrow from both filled ones */
+            CHECK(max_bins > 0 && second_bins > 0 && max_bins + second_bins == 128);
+    }
+    CHECK(other_bins); /* else the first one's bin was taken for empty */
+    dpl_minhash(pair, 1, 128, 1, s2);
+    CHECK(s2[0] == UINT32_MAX && s2[127] == UINT32_MAX); /* alone, it fills every bin */
     CHECK_EQ_INT(dpl_minhash(set, 3, 0, 1, s3), DPL_EINVAL);
     CHECK_EQ_INT(dpl_minhash(set, 3, DPL_MAX_NUM_PERM + 1, 1, s3), DPL_EINVAL);
 }

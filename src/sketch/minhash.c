@@ -25,6 +25,18 @@ static inline unsigned bin_of(uint32_t x, unsigned k)
     return (unsigned)(((uint64_t)x * k) >> 32);
 }
 
+/* Whether a shingle's value is UINT32_MAX, which a bin's initial value cannot tell from
+ * an empty bin (one shingle in 4 billion). Without such a shingle, the bins still at
+ * UINT32_MAX are the empty ones, and the shingles need no second pass by bin: most
+ * documents of a few KB leave a few bins empty. A loop the compiler vectorizes. */
+static int some_value_is_max(const uint64_t *shingles, size_t count, uint64_t seed_mix)
+{
+    int found = 0;
+    for (size_t i = 0; i < count; i++)
+        found |= (uint32_t)(shingles[i] ^ seed_mix) == UINT32_MAX;
+    return found;
+}
+
 /* Which bins some shingle reached. Only needed where a bin still holds UINT32_MAX after
  * the main loop (empty, or a value of exactly UINT32_MAX): short documents, mostly. */
 static void mark_filled(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed_mix,
@@ -142,7 +154,11 @@ int dpl__minhash_with(const uint64_t *shingles, size_t count, unsigned k, uint64
     if (j == k)
         return DPL_OK; /* every bin reached */
     unsigned char filled[DPL_MAX_NUM_PERM];
-    mark_filled(shingles, count, k, seed_mix, filled);
+    if (some_value_is_max(shingles, count, seed_mix))
+        mark_filled(shingles, count, k, seed_mix, filled);
+    else /* then a bin left at UINT32_MAX is one no shingle reached */
+        for (unsigned b = 0; b < k; b++)
+            filled[b] = sig[b] != UINT32_MAX;
     densify(sig, filled, k, seed, table);
     return DPL_OK;
 }
