@@ -172,6 +172,14 @@ static void test_random_mixtures(void)
         CHECK_EQ_INT(dpl_script_apply(b, norm, len, &y, &yl), DPL_OK);
         if (xl != yl || memcmp(first, y, xl) != 0)
             bad++;
+        if (round % 4 == 0) { /* a handle with cold caches: the same as warm ones */
+            dpl_script *cold;
+            CHECK_EQ_INT(dpl_script_clone(a, &cold), DPL_OK);
+            CHECK_EQ_INT(dpl_script_apply(cold, norm, len, &y, &yl), DPL_OK);
+            if (xl != yl || memcmp(first, y, xl) != 0)
+                bad++;
+            dpl_script_free(cold);
+        }
         if (strstr(first, "  ") || (xl && (first[0] == ' ' || first[xl - 1] == ' ')))
             bad++;
         for (size_t i = 0; i < xl;)

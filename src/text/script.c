@@ -40,19 +40,24 @@ static const char default_rules[] = "\\u0459 > lj; \\u0409 > Lj; \\u045A > nj; \
                                     "\\u045F > dz; \\u040F > Dz; "
                                     "::Any-Latin; ::Latin-ASCII;";
 
-/* The word cache: an open-addressing hash table (XXH3 of the word's UTF-16 units) over an
- * arena holding each word and its result. It grows with the vocabulary, which in news
- * text is a few thousand words per language; past CACHE_ARENA_MAX bytes or
- * CACHE_WORDS_MAX words it starts over, which bounds its memory per handle (48 MB)
- * whatever the input. */
-#define CACHE_WORD_MAX 64                  /* longer words go to ICU every time */
-#define CACHE_ARENA_MAX (16u * 1024 * 1024)
-#define CACHE_WORDS_MAX (1u << 20)         /* slots: at most 2^21 x 16 bytes */
+/* The caches: open-addressing hash tables (XXH3 of the key) over an arena holding each
+ * key and its result.
+ *   words  key: a word's UTF-16 units; result: what ICU and the filters made of it. It
+ *          grows with the vocabulary, a few thousand words per language in news text.
+ *   runs   key: a short run's UTF-8 bytes and the few facts its output depends on
+ *          (whether ASCII word bytes touch it, whether the output so far is empty or ends
+ *          with a space); result: the bytes the run appended. A foreign word or name in
+ *          other text recurs, and then takes no UTF-16 conversion, word marking or
+ *          lookup per word.
+ * Past its arena or entry limit a cache starts over, which bounds its memory per handle
+ * (words 48 MB, runs 6 MB) whatever the input. */
+#define CACHE_WORD_MAX 64 /* longer words go to ICU every time */
+#define RUN_CACHE_MAX 64  /* longer runs are processed every time */
 
 typedef struct cached_word {
     uint64_t hash;
-    uint32_t off;        /* the word's UTF-16 units in the arena, then its UTF-8 result */
-    uint16_t word_len;   /* 0: an empty slot */
+    uint32_t off;        /* the key in the arena, then its UTF-8 result */
+    uint16_t key_bytes;  /* 0: an empty slot */
     uint16_t result_len;
 } cached_word;
 
@@ -60,6 +65,7 @@ typedef struct word_cache {
     cached_word *slots;
     size_t cap, used;   /* cap: a power of two, kept at least twice `used` */
     dpl__buf arena;
+    size_t arena_max, entries_max;
 } word_cache;
 
 struct dpl_script {
@@ -78,7 +84,8 @@ struct dpl_script {
     UChar *word;               /* one word being transliterated */
     int32_t word_cap;
     dpl__buf word_out;         /* its result, filtered, before normalization */
-    word_cache cache;
+    word_cache cache;          /* words */
+    word_cache runs;
     UChar *simplified;         /* Traditional-Simplified per BMP Han character, 0: not yet */
     int pending_space;         /* a boundary was passed since the last output */
     dpl__buf out;
@@ -118,6 +125,10 @@ static dpl_script *alloc_script(unsigned norm_flags)
     if (!sc)
         return NULL;
     sc->norm_flags = norm_flags ? norm_flags : DPL_NORM_DEFAULT;
+    sc->cache.arena_max = (size_t)16 << 20;
+    sc->cache.entries_max = (size_t)1 << 20; /* slots: at most 2^21 x 16 bytes */
+    sc->runs.arena_max = (size_t)4 << 20;
+    sc->runs.entries_max = (size_t)1 << 16;
     if (!(sc->norm = dpl_normalizer_create(sc->norm_flags))) {
         free(sc);
         return NULL;
@@ -231,6 +242,8 @@ void dpl_script_free(dpl_script *sc)
     free(sc->word);
     free(sc->cache.slots);
     dpl__buf_free(&sc->cache.arena);
+    free(sc->runs.slots);
+    dpl__buf_free(&sc->runs.arena);
     free(sc->simplified);
     dpl__buf_free(&sc->word_out);
     dpl__buf_free(&sc->out);
@@ -639,20 +652,35 @@ static int transliterate_word(dpl_script *sc, const UChar *w, int32_t n, const c
     return dpl__normalize_valid(sc->norm, b->data, b->len, out, out_len);
 }
 
-static const UChar *cached_word_units(const word_cache *c, const cached_word *e)
+static const void *cached_key(const word_cache *c, const cached_word *e)
 {
-    return (const UChar *)(const void *)(c->arena.data + e->off);
+    return c->arena.data + e->off;
 }
 
-/* The slot of word w: its entry, or the empty slot where it belongs. */
-static cached_word *cache_find(word_cache *c, const UChar *w, int32_t n, uint64_t hash)
+/* The slot of a key: its entry, or the empty slot where it belongs. */
+static cached_word *cache_find(word_cache *c, const void *key, size_t key_bytes, uint64_t hash)
 {
     for (size_t i = hash & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
         cached_word *e = &c->slots[i];
-        if (e->word_len == 0 || (e->hash == hash && e->word_len == n &&
-                                 memcmp(cached_word_units(c, e), w, (size_t)n * 2) == 0))
+        if (e->key_bytes == 0 || (e->hash == hash && e->key_bytes == key_bytes &&
+                                  memcmp(cached_key(c, e), key, key_bytes) == 0))
             return e;
     }
+}
+
+/* The result cached for a key, or NULL. */
+static const cached_word *cache_get(const word_cache *c, const void *key, size_t key_bytes,
+                                    uint64_t hash)
+{
+    if (!c->cap)
+        return NULL;
+    const cached_word *e = cache_find((word_cache *)c, key, key_bytes, hash);
+    return e->key_bytes ? e : NULL;
+}
+
+static const char *cached_result(const word_cache *c, const cached_word *e)
+{
+    return c->arena.data + e->off + e->key_bytes;
 }
 
 static int cache_grow(word_cache *c)
@@ -662,10 +690,10 @@ static int cache_grow(word_cache *c)
     if (!slots)
         return DPL_ENOMEM;
     for (size_t i = 0; i < c->cap; i++) {
-        if (!old[i].word_len)
+        if (!old[i].key_bytes)
             continue;
         size_t j = old[i].hash & (cap - 1);
-        while (slots[j].word_len)
+        while (slots[j].key_bytes)
             j = (j + 1) & (cap - 1);
         slots[j] = old[i];
     }
@@ -675,13 +703,12 @@ static int cache_grow(word_cache *c)
     return DPL_OK;
 }
 
-static int cache_put(word_cache *c, const UChar *w, int32_t n, uint64_t hash,
+static int cache_put(word_cache *c, const void *key, size_t key_bytes, uint64_t hash,
                      const char *result, size_t len)
 {
-    if (len > UINT16_MAX)
+    if (len > UINT16_MAX || key_bytes == 0 || key_bytes > UINT16_MAX)
         return DPL_OK; /* not worth keeping */
-    if (c->arena.len + (size_t)n * 2 + len + 1 > CACHE_ARENA_MAX ||
-        c->used == CACHE_WORDS_MAX) {
+    if (c->arena.len + key_bytes + len + 1 > c->arena_max || c->used == c->entries_max) {
         memset(c->slots, 0, c->cap * sizeof *c->slots); /* start over */
         c->used = 0;
         dpl__buf_clear(&c->arena);
@@ -689,14 +716,14 @@ static int cache_put(word_cache *c, const UChar *w, int32_t n, uint64_t hash,
     if ((c->used + 1) * 2 > c->cap)
         DPL_TRY(cache_grow(c));
     /* All the room first, so that a failure leaves no slot pointing at unwritten bytes. */
-    DPL_TRY(dpl__buf_reserve(&c->arena, 1 + (size_t)n * 2 + len));
+    DPL_TRY(dpl__buf_reserve(&c->arena, 1 + key_bytes + len));
     if (c->arena.len & 1)
-        c->arena.data[c->arena.len++] = 0; /* UTF-16 units at even offsets */
-    cached_word *e = cache_find(c, w, n, hash);
-    *e = (cached_word){hash, (uint32_t)c->arena.len, (uint16_t)n, (uint16_t)len};
-    memcpy(c->arena.data + c->arena.len, w, (size_t)n * 2);
-    memcpy(c->arena.data + c->arena.len + (size_t)n * 2, result, len);
-    c->arena.len += (size_t)n * 2 + len;
+        c->arena.data[c->arena.len++] = 0; /* keys at even offsets: UTF-16 units align */
+    cached_word *e = cache_find(c, key, key_bytes, hash);
+    *e = (cached_word){hash, (uint32_t)c->arena.len, (uint16_t)key_bytes, (uint16_t)len};
+    memcpy(c->arena.data + c->arena.len, key, key_bytes);
+    memcpy(c->arena.data + c->arena.len + key_bytes, result, len);
+    c->arena.len += key_bytes + len;
     c->used++;
     return DPL_OK;
 }
@@ -706,17 +733,16 @@ static int word_result(dpl_script *sc, const UChar *w, int32_t n, const char **o
                        size_t *out_len)
 {
     word_cache *c = &sc->cache;
-    uint64_t hash = XXH3_64bits(w, (size_t)n * 2);
-    if (n <= CACHE_WORD_MAX && c->cap) {
-        const cached_word *e = cache_find(c, w, n, hash);
-        if (e->word_len) {
-            *out = c->arena.data + e->off + (size_t)e->word_len * 2;
-            *out_len = e->result_len;
-            return DPL_OK;
-        }
+    size_t key_bytes = (size_t)n * sizeof *w;
+    uint64_t hash = XXH3_64bits(w, key_bytes);
+    const cached_word *e = n <= CACHE_WORD_MAX ? cache_get(c, w, key_bytes, hash) : NULL;
+    if (e) {
+        *out = cached_result(c, e);
+        *out_len = e->result_len;
+        return DPL_OK;
     }
     DPL_TRY(transliterate_word(sc, w, n, out, out_len));
-    return n <= CACHE_WORD_MAX ? cache_put(c, w, n, hash, *out, *out_len) : DPL_OK;
+    return n <= CACHE_WORD_MAX ? cache_put(c, w, key_bytes, hash, *out, *out_len) : DPL_OK;
 }
 
 /* Append what a word became, after a space when a boundary came before it. */
@@ -756,8 +782,8 @@ static int append_transliterated(dpl_script *sc, const UChar *u, int32_t n)
     return DPL_OK;
 }
 
-static int process_run(dpl_script *sc, const char *s, size_t len, int joined_before,
-                       int joined_after)
+static int process_run_uncached(dpl_script *sc, const char *s, size_t len, int joined_before,
+                                int joined_after)
 {
     if (!sc->translit && !sc->simplify && !run_has_unspaced(s, len))
         return dpl__buf_append(&sc->out, s, len); /* nothing for ICU to do */
@@ -772,6 +798,28 @@ static int process_run(dpl_script *sc, const char *s, size_t len, int joined_bef
     if (!sc->translit)
         return append_utf16(&sc->out, sc->marked, m.n);
     return append_transliterated(sc, sc->marked, m.n);
+}
+
+/* A run appends to sc->out what depends on its bytes, on the joined flags and on whether
+ * the output is empty or ends with a space, nothing else: a short run's bytes are kept
+ * in the run cache under those. Without transliteration a run costs little already. */
+static int process_run(dpl_script *sc, const char *s, size_t len, int joined_before,
+                       int joined_after)
+{
+    if (!sc->translit || len > RUN_CACHE_MAX)
+        return process_run_uncached(sc, s, len, joined_before, joined_after);
+    const dpl__buf *out = &sc->out;
+    unsigned char key[RUN_CACHE_MAX + 1];
+    key[0] = (unsigned char)((joined_before ? 1 : 0) | (joined_after ? 2 : 0) |
+                             (out->len == 0 ? 4 : out->data[out->len - 1] == ' ' ? 8 : 0));
+    memcpy(key + 1, s, len);
+    uint64_t hash = XXH3_64bits(key, len + 1);
+    const cached_word *e = cache_get(&sc->runs, key, len + 1, hash);
+    if (e)
+        return dpl__buf_append(&sc->out, cached_result(&sc->runs, e), e->result_len);
+    size_t before = out->len;
+    DPL_TRY(process_run_uncached(sc, s, len, joined_before, joined_after));
+    return cache_put(&sc->runs, key, len + 1, hash, sc->out.data + before, sc->out.len - before);
 }
 
 /* Whether the byte next to a run touches it: a word byte, or a non-ASCII byte because
