@@ -514,7 +514,9 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
 {
     b->n_items = 0;
     dpl__buf_clear(&b->data);
-    while (!*eof && !job->stop && b->n_items < BATCH_RECORDS && b->data.len < BATCH_BYTES) {
+    size_t bytes = (size_t)job->threads * BATCH_BYTES_PER_THREAD;
+    bytes = bytes < BATCH_BYTES_MAX ? bytes : BATCH_BYTES_MAX;
+    while (!*eof && !job->stop && b->n_items < BATCH_RECORDS && b->data.len < bytes) {
         dpl__raw raw;
         int rc = dpl__reader_next_raw(r, &raw);
         if (rc == DPL_EEOF) {
@@ -524,7 +526,7 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
         DPL_TRY(rc);
         size_t cap = b->data.cap;
         DPL_TRY(add_to_batch(job, b, &raw));
-        if (b->data.cap > cap) /* grown: the slot is filled to BATCH_BYTES, mostly */
+        if (b->data.cap > cap) /* grown: the slot is filled to `bytes`, mostly */
             dpl__prefault(b->data.data + cap, b->data.cap - cap);
     }
     return DPL_OK;

@@ -11,8 +11,12 @@
 #include <signal.h>
 #include <stdio.h>
 
+/* A batch ends at this many records, or at this many bytes per thread (up to 32 MiB): a
+ * batch small enough to stay in the caches between its filling and its parsing made a
+ * job 3% faster on one and two threads than 32 MiB ones. */
 #define BATCH_RECORDS 4096
-#define BATCH_BYTES ((size_t)32 << 20)
+#define BATCH_BYTES_PER_THREAD ((size_t)1 << 20)
+#define BATCH_BYTES_MAX ((size_t)32 << 20)
 #define BATCH_SLOTS 2 /* one batch is processed while the other is merged and refilled */
 
 enum kind { KIND_NONE, KIND_EXACT, KIND_NEAR, KIND_XLING };
