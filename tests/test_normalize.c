@@ -273,7 +273,7 @@ static void test_long_runs_without_safe_cuts(void)
  * scan agree, from every start, in texts of every length around the block sizes. */
 static void test_ascii_end_paths(void)
 {
-    if (!__builtin_cpu_supports("avx512bw")) {
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) {
         printf("test_normalize: no AVX-512 BW here, the SIMD ASCII scan is not compared\n");
         return;
     }

@@ -111,9 +111,13 @@ static void test_simd_matches_portable(void)
             for (int level = 1; level <= 2; level++) {
                 na = dpl__tokenize_level(text, len, spaced, level, a, 1024);
                 mismatches += !same_tokens(a, na, b, nb);
-                size_t cap = nb / 2; /* too short: counted all the same */
+                size_t cap = nb / 2; /* too short: counted all the same, nothing written past */
+                for (size_t k = cap; k < 1024; k++)
+                    a[k] = (dpl_token){12345, 678};
                 na = dpl__tokenize_level(text, len, spaced, level, a, cap);
                 mismatches += na != nb || !same_tokens(a, cap, b, cap);
+                for (size_t k = cap; k < 1024; k++)
+                    mismatches += a[k].offset != 12345 || a[k].len != 678;
             }
         }
     }

@@ -19,7 +19,7 @@ void dpl__prefault(void *p, size_t bytes)
     uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
     uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (end > start + page)
+    if (end > start)
         (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 #else
     (void)p;

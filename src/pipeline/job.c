@@ -526,8 +526,11 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
         DPL_TRY(rc);
         size_t cap = b->data.cap;
         DPL_TRY(add_to_batch(job, b, &raw));
-        if (b->data.cap > cap) /* grown: the slot is filled to `bytes`, mostly */
-            dpl__prefault(b->data.data + cap, b->data.cap - cap);
+        /* grown: the slot is filled to `bytes`, mostly (not to the doubled capacity a
+         * long record may have made) */
+        size_t used = bytes + DPL__RAW_PADDING + 1;
+        if (b->data.cap > cap && used > cap)
+            dpl__prefault(b->data.data + cap, (used < b->data.cap ? used : b->data.cap) - cap);
     }
     return DPL_OK;
 }

@@ -17,7 +17,11 @@
  * is kept as 32 bits: two unrelated documents share one by chance with probability
  * 2^-32 a band, about 12,000 extra candidates a band among 10 million documents, which
  * verification (or the signature's estimate) turns away; 64 bits would take 64 bytes
- * more a document. */
+ * more a document. Such a stray member of a bucket can also stand between two true
+ * members, which then each pair with it and with the bucket's first member instead of
+ * with each other in that band: a pair is lost only if every other band that finds it
+ * is disturbed alike (a bucket of 10 million documents' keys takes a stray with
+ * probability 0.2%) and the bucket's first member does not verify with it either. */
 #include "pipeline/job_internal.h"
 #include "index/lsh.h"
 #include "sketch/sketch.h"
@@ -269,8 +273,11 @@ int dpl__near_reserve(dpl_job *job, size_t more)
 {
     if (!job->near)
         return DPL_OK;
-    DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap,
-                      (job->n_docs + more) * job->bands, sizeof *job->band_keys));
+    size_t need;
+    if (dpl__mul_overflows(job->n_docs + more, job->bands, &need))
+        return DPL_ENOMEM;
+    DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap, need,
+                      sizeof *job->band_keys));
     dpl__prefault(job->band_keys + job->n_docs * job->bands,
                   more * job->bands * sizeof *job->band_keys);
     return DPL_OK;

@@ -37,8 +37,8 @@ static int some_value_is_max(const uint64_t *shingles, size_t count, uint64_t se
     return found;
 }
 
-/* Which bins some shingle reached. Only needed where a bin still holds UINT32_MAX after
- * the main loop (empty, or a value of exactly UINT32_MAX): short documents, mostly. */
+/* Which bins some shingle reached: needed when a bin still holds UINT32_MAX after the
+ * main loop and some shingle's value is UINT32_MAX, so that the value cannot tell. */
 static void mark_filled(const uint64_t *shingles, size_t count, unsigned k, uint64_t seed_mix,
                         unsigned char *filled)
 {

@@ -806,7 +806,7 @@ static int process_run_uncached(dpl_script *sc, const char *s, size_t len, int j
 static int process_run(dpl_script *sc, const char *s, size_t len, int joined_before,
                        int joined_after)
 {
-    if (!sc->translit || len > RUN_CACHE_MAX)
+    if (!sc->translit || len > RUN_CACHE_MAX || sc->runs.entries_max == 0)
         return process_run_uncached(sc, s, len, joined_before, joined_after);
     const dpl__buf *out = &sc->out;
     unsigned char key[RUN_CACHE_MAX + 1];
@@ -849,6 +849,11 @@ static int apply_runs(dpl_script *sc, const char *text, size_t len)
             i++; /* the run's last word came to nothing: one space is enough */
     }
     return DPL_OK;
+}
+
+void dpl__script_disable_run_cache(dpl_script *sc)
+{
+    sc->runs.entries_max = 0;
 }
 
 int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **out,

@@ -133,7 +133,8 @@ static int shingle_words(dpl_shingler *sh, const char *text, size_t len, size_t 
         sh->unit == DPL_SHINGLE_SPACED_WORDS ? dpl_tokenize_spaced : dpl_tokenize;
     size_t nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     if (nt > sh->tokens_cap) {
-        /* room to spare: the AVX-512 tokenizer writes whole groups of tokens */
+        /* room to spare: the AVX-512 tokenizer takes a block only while 64 tokens more
+         * would fit, so the last blocks of a text keep the fast path */
         DPL_TRY(dpl__grow((void **)&sh->tokens, &sh->tokens_cap, nt + 64, sizeof *sh->tokens));
         nt = tokenize(text, len, sh->tokens, sh->tokens_cap);
     }

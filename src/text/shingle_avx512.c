@@ -15,9 +15,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define PRIME64_2 0xC2B2AE3D27D4EB4Full     /* XXH64_avalanche()'s */
-#define PRIME64_3 0x165667B19E3779F9ull
-#define RRMXMX_PRIME 0x9FB21C651E98DF25ull /* XXH3_rrmxmx()'s */
+#define RRMXMX_PRIME 0x9FB21C651E98DF25ull /* XXH3_rrmxmx()'s, a literal in xxhash.h */
 
 /* XXH3_len_1to3_64b() with seed 0, from x (the token's first bytes) and its length. */
 __attribute__((target("avx512f,avx512dq"))) static __m512i
@@ -35,9 +33,9 @@ xxh3_1to3(__m512i x, __m512i len, __m512i bitflip)
     h = _mm512_xor_si512(h, bitflip);
     /* XXH64_avalanche */
     h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 33));
-    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)PRIME64_2));
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)XXH_PRIME64_2));
     h = _mm512_xor_si512(h, _mm512_srli_epi64(h, 29));
-    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)PRIME64_3));
+    h = _mm512_mullo_epi64(h, _mm512_set1_epi64((long long)XXH_PRIME64_3));
     return _mm512_xor_si512(h, _mm512_srli_epi64(h, 32));
 }
 

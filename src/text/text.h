@@ -36,7 +36,7 @@ static inline uint64_t dpl__bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
 }
 
 /* dpl__ascii_end() 64 bytes a step in AVX-512 BW, the last block masked (utf8.c). Call
- * only when the CPU has AVX-512 BW. */
+ * only when the CPU has AVX-512 F and BW. */
 size_t dpl__ascii_end_avx512(const char *s, size_t i, size_t len);
 
 /* dpl__ascii_end() without SIMD: thirty-two bytes a step while they are all ASCII (four
@@ -66,7 +66,7 @@ static inline size_t dpl__ascii_end_portable(const char *s, size_t i, size_t len
 static inline size_t dpl__ascii_end(const char *s, size_t i, size_t len)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512bw"))
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
         return dpl__ascii_end_avx512(s, i, len);
 #endif
     return dpl__ascii_end_portable(s, i, len);
@@ -100,10 +100,11 @@ __attribute__((target("avx2"))) static inline __m256i dpl__avx2_in_ascii_set(__m
 }
 #endif
 
-/* The ASCII fast path of normalization with white-space folding, in AVX2 (fold_avx2.c).
- * `space_lo` holds the bytes that fold to a collapsible space as a nibble table (bit
- * c >> 4 of entry c & 15); `pack` maps an 8-bit mask of bytes to keep to the shuffle
- * that packs them to the left. */
+/* The ASCII fast path of normalization with white-space folding, in AVX2 (fold_avx2.c)
+ * and AVX-512 (fold_avx512.c), set up by dpl__ascii_fold_init. AVX-512 permutes bytes
+ * through `map`; AVX2 finds the bytes that fold to a collapsible space through the
+ * nibble table `space_lo` (bit c >> 4 of entry c & 15), and `pack` maps an 8-bit mask of
+ * bytes to keep to the shuffle that packs them to the left. */
 typedef struct dpl__ascii_fold {
     uint8_t map[128]; /* each byte as it is written; 0 for one that folds to a space */
     uint8_t space_lo[16];
@@ -155,6 +156,10 @@ int dpl__cpu_has_avx512dq(void);
  * the first ones when simd is set (the caller has checked dpl__cpu_has_avx512dq()), the
  * rest rolling. shingle.c uses it, and test_sketch to compare the two paths. */
 void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, uint64_t *out);
+
+/* Every run of this handle processed afresh, none from the run cache: for the test that
+ * the cache changes nothing. */
+void dpl__script_disable_run_cache(dpl_script *sc);
 
 /* dpl_tokenize() (spaced 0) or dpl_tokenize_spaced() (1) by the portable path (level 0),
  * AVX2 (1) or AVX-512 (2), or the best this CPU has below the level asked for: for the
