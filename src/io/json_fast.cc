@@ -22,7 +22,9 @@ struct dpl__json_fast {
 dpl__json_fast *dpl__json_fast_create(const char *const names[3])
 {
     try {
-        dpl__json_fast *f = new dpl__json_fast(); /* not {}: clang takes that for copy-initializing the parser */
+        /* (), not {}: clang reads {} as copy-initializing the parser, whose constructor
+         * is explicit */
+        dpl__json_fast *f = new dpl__json_fast();
         for (int i = 0; i < 3; i++)
             f->names[i] = names[i];
         /* simdjson keeps this depth when it grows the buffers. */

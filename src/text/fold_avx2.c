@@ -12,16 +12,14 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
-void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, int casefold)
+void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char map[128], int casefold)
 {
     memset(f, 0, sizeof *f);
     f->casefold = casefold;
-    for (unsigned c = 0; c < 128; c++) {
-        if (space_set[c])
+    memcpy(f->map, map, sizeof f->map);
+    for (unsigned c = 0; c < 128; c++)
+        if (map[c] == 0)
             f->space_lo[c & 15] |= (uint8_t)(1u << (c >> 4));
-        int lower = casefold && c >= 'A' && c <= 'Z';
-        f->map[c] = space_set[c] ? 0 : (uint8_t)(lower ? c + ('a' - 'A') : c);
-    }
     for (unsigned m = 0; m < 256; m++) {
         /* Byte j of entry m: the index of the j-th set bit of m, then 0x80 (zero). */
         uint64_t entry = 0;
@@ -100,9 +98,9 @@ int dpl__cpu_has_avx2(void)
 
 #else
 
-void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, int casefold)
+void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char map[128], int casefold)
 {
-    (void)space_set; /* no SIMD path here to set up */
+    (void)map; /* no SIMD path here to set up */
     memset(f, 0, sizeof *f);
     f->casefold = casefold;
 }

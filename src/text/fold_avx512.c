@@ -22,7 +22,7 @@ TARGET size_t dpl__ascii_fold_avx512(const dpl__ascii_fold *f, const unsigned ch
     size_t i = 0;
     while (i < len) {
         size_t n = len - i < 64 ? len - i : 64;
-        __mmask64 in = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+        __mmask64 in = dpl__first_bits(n);
         __m512i v = _mm512_maskz_loadu_epi8(in, s + i);
         if (_mm512_movepi8_mask(v))
             break; /* not ASCII: the caller's byte path */

@@ -103,11 +103,9 @@ static int is_strippable_mark(utf8proc_int32_t cp)
 static void init_simd(dpl_normalizer *n)
 {
     int casefold = (n->flags & DPL_NORM_CASEFOLD) != 0;
-    unsigned char space_set[128];
     for (int c = 0; c < 128; c++) {
         int lower = casefold && c >= 'A' && c <= 'Z';
-        space_set[c] = n->ascii_map[c] == ASCII_SPACE;
-        if (!space_set[c] && n->ascii_map[c] != (lower ? c + ('a' - 'A') : c))
+        if (n->ascii_map[c] != ASCII_SPACE && n->ascii_map[c] != (lower ? c + ('a' - 'A') : c))
             return;
     }
     if (!(n->flags & DPL_NORM_WHITESPACE) || (n->flags & DPL_NORM_NO_SIMD))
@@ -117,7 +115,7 @@ static void init_simd(dpl_normalizer *n)
     else if (dpl__cpu_has_avx2())
         n->simd = 1;
     if (n->simd)
-        dpl__ascii_fold_init(&n->fold, space_set, casefold);
+        dpl__ascii_fold_init(&n->fold, n->ascii_map, casefold);
 }
 
 dpl_normalizer *dpl_normalizer_create(unsigned flags)

@@ -35,6 +35,13 @@ static inline uint64_t dpl__bytes_in_range(uint64_t x, unsigned lo, unsigned hi)
     return dpl__bytes_at_least(x, lo) & ~dpl__bytes_at_least(x, hi + 1);
 }
 
+/* The lowest n bits set (all for n >= 64): which bytes of a 64-byte block a masked load
+ * takes when only n are left. */
+static inline uint64_t dpl__first_bits(size_t n)
+{
+    return n >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
+}
+
 /* dpl__ascii_end() 64 bytes a step in AVX-512 BW, the last block masked (utf8.c). Call
  * only when the CPU has AVX-512 F and BW. */
 size_t dpl__ascii_end_avx512(const char *s, size_t i, size_t len);
@@ -112,8 +119,9 @@ typedef struct dpl__ascii_fold {
     uint64_t pack[256];
 } dpl__ascii_fold;
 
-/* `space_set[c]` nonzero: ASCII byte c folds to a collapsible space. */
-void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char *space_set, int casefold);
+/* map[c]: ASCII byte c as the normalizer writes it, 0 when it folds to a collapsible
+ * space (the normalizer's own table). */
+void dpl__ascii_fold_init(dpl__ascii_fold *f, const unsigned char map[128], int casefold);
 
 /* Folds whole 32-byte blocks of s (stopping at one with a non-ASCII byte) into *o, which
  * must have room for 32 bytes more than it receives; `start` is the output's beginning and

@@ -154,28 +154,18 @@ __attribute__((target("avx2"))) static uint64_t word_mask64_avx2(const unsigned 
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2")))
 
-/* 1 for 0-9 A-Z _ a-z, for a byte permute */
-static const uint8_t word_byte_table[128] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['_'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1,
-    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-    ['y'] = 1, ['z'] = 1,
-};
-
-/* word_mask64() with AVX-512: one byte permute through the table. */
+/* word_mask64() with AVX-512: letters (case folded by the 0x20 bit), digits and '_' by
+ * range compares. */
 AVX512 static uint64_t word_mask64_avx512(const unsigned char *s, int *ascii)
 {
     __m512i v = _mm512_loadu_si512(s);
     *ascii = _mm512_movepi8_mask(v) == 0;
-    __m512i word = _mm512_permutex2var_epi8(_mm512_loadu_si512(word_byte_table), v,
-                                            _mm512_loadu_si512(word_byte_table + 64));
-    return _mm512_test_epi8_mask(word, word);
+    __m512i folded = _mm512_or_si512(v, _mm512_set1_epi8(0x20));
+    __mmask64 letter = _mm512_cmple_epu8_mask(_mm512_sub_epi8(folded, _mm512_set1_epi8('a')),
+                                              _mm512_set1_epi8('z' - 'a'));
+    __mmask64 digit = _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8('0')),
+                                             _mm512_set1_epi8(9));
+    return letter | digit | _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('_'));
 }
 
 /* ascii_block_tokens() below, when `tokens` has room for 64 more: the byte positions of

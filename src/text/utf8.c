@@ -51,8 +51,7 @@ __attribute__((target("avx512f,avx512bw"))) size_t dpl__ascii_end_avx512(const c
 {
     while (i < len) {
         size_t n = len - i < 64 ? len - i : 64;
-        __mmask64 in = n == 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
-        __mmask64 high = _mm512_movepi8_mask(_mm512_maskz_loadu_epi8(in, s + i));
+        __mmask64 high = _mm512_movepi8_mask(_mm512_maskz_loadu_epi8(dpl__first_bits(n), s + i));
         if (high)
             return i + (size_t)__builtin_ctzll(high);
         i += n;
