@@ -3,6 +3,8 @@
 #include "doppel.h"
 #include "match/match.h"
 
+#include <stdlib.h>
+
 /* The table finds the first document of every hash through its growth, and hashes that
  * share a home slot and the 32 bits its slots keep (which it then tells apart by the
  * whole hash) stay distinct. */
@@ -38,9 +40,41 @@ static void test_first_table(void)
     CHECK(t.slots == NULL && t.count == 0);
 }
 
+/* Hashes with tags drawn from `top_bits` high bits at random (the rest set), through
+ * several growths: every one found again, at its first document. With few bits, probe
+ * runs are long and wrap around the table's end, where growth starts its walk. */
+static void check_first_random(int n, unsigned top_bits)
+{
+    dpl__first_table t = {0};
+    uint64_t x = 0x9E3779B97F4A7C15ull ^ top_bits;
+    uint32_t first = 0;
+    int new_ok = 0, found = 0;
+    uint64_t *lo = malloc((size_t)n * sizeof *lo), *hi = malloc((size_t)n * sizeof *hi);
+    for (int d = 0; d < n; d++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        lo[d] = x;
+        uint32_t tag = (uint32_t)(x >> 32) | (uint32_t)((uint64_t)UINT32_MAX >> top_bits);
+        hi[d] = (uint64_t)d << 32 | tag; /* other high bits: distinct hashes */
+        new_ok += dpl__first_insert(&t, (dpl_hash128){lo[d], hi[d]}, (uint32_t)d, &first) ==
+                      DPL_OK && first == (uint32_t)d;
+    }
+    for (int d = 0; d < n; d++)
+        found += dpl__first_insert(&t, (dpl_hash128){lo[d], hi[d]}, (uint32_t)(n + d), &first) ==
+                     DPL_OK && first == (uint32_t)d;
+    CHECK_EQ_INT(new_ok, n);
+    CHECK_EQ_INT(found, n);
+    CHECK_EQ_INT(t.count, (size_t)n);
+    free(lo);
+    free(hi);
+    dpl__first_free(&t);
+}
+
 int main(void)
 {
     test_first_table();
+    check_first_random(100000, 32);
+    check_first_random(3000, 8);
+    check_first_random(3000, 1);
     CHECK_EQ_INT(dpl_version_number(), DPL_VERSION_NUMBER);
     char want[32];
     snprintf(want, sizeof want, "%d.%d.%d", DPL_VERSION_MAJOR, DPL_VERSION_MINOR,

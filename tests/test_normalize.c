@@ -131,6 +131,18 @@ static int normalize_equal(dpl_normalizer *a, dpl_normalizer *b, const char *tex
     return equal;
 }
 
+/* dpl__normalized_ascii() must tell the truth about the text just written. */
+static int ascii_flag_true(dpl_normalizer *n, const char *text, size_t len)
+{
+    const char *out;
+    size_t out_len;
+    dpl_normalize(n, text, len, &out, &out_len, NULL);
+    int ascii = 1;
+    for (size_t i = 0; i < out_len; i++)
+        ascii &= (unsigned char)out[i] < 0x80;
+    return dpl__normalized_ascii(n) == ascii;
+}
+
 /* Random texts of `count_max` pieces: the ASCII fast path (with its AVX-512 or AVX2
  * blocks where the CPU has them, with AVX2 alone, and without either) must agree with
  * the general path. */
@@ -158,6 +170,7 @@ static void compare_pieces(unsigned flags, int rounds, const char *const *pieces
         *mismatches += !normalize_equal(fast, slow, text, len);
         *mismatches += !normalize_equal(scalar, slow, text, len);
         *mismatches += !normalize_equal(avx2, slow, text, len);
+        *mismatches += !ascii_flag_true(fast, text, len) + !ascii_flag_true(slow, text, len);
     }
     free(text);
     dpl_normalizer_free(avx2);

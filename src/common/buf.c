@@ -48,26 +48,11 @@ int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
     return DPL_OK;
 }
 
-int dpl__buf_reserve(dpl__buf *b, size_t extra)
+int dpl__buf_grow_for(dpl__buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len - 1)
         return DPL_ENOMEM;
     return dpl__grow((void **)&b->data, &b->cap, b->len + extra + 1, 1);
-}
-
-int dpl__buf_append(dpl__buf *b, const void *bytes, size_t n)
-{
-    DPL_TRY(dpl__buf_reserve(b, n));
-    if (n)
-        memcpy(b->data + b->len, bytes, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return DPL_OK;
-}
-
-int dpl__buf_putc(dpl__buf *b, char c)
-{
-    return dpl__buf_append(b, &c, 1);
 }
 
 int dpl__buf_printf(dpl__buf *b, const char *fmt, ...)

@@ -24,9 +24,29 @@ typedef struct dpl__buf {
     size_t cap;
 } dpl__buf;
 
-int dpl__buf_reserve(dpl__buf *b, size_t extra);
-int dpl__buf_append(dpl__buf *b, const void *bytes, size_t n);
-int dpl__buf_putc(dpl__buf *b, char c);
+/* Room for `extra` bytes more (and the NUL): out of line only when the buffer grows. */
+int dpl__buf_grow_for(dpl__buf *b, size_t extra);
+
+static inline int dpl__buf_reserve(dpl__buf *b, size_t extra)
+{
+    return b->cap > b->len && extra < b->cap - b->len ? DPL_OK : dpl__buf_grow_for(b, extra);
+}
+
+static inline int dpl__buf_append(dpl__buf *b, const void *bytes, size_t n)
+{
+    DPL_TRY(dpl__buf_reserve(b, n));
+    if (n)
+        __builtin_memcpy(b->data + b->len, bytes, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return DPL_OK;
+}
+
+static inline int dpl__buf_putc(dpl__buf *b, char c)
+{
+    return dpl__buf_append(b, &c, 1);
+}
+
 int dpl__buf_printf(dpl__buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dpl__buf_clear(dpl__buf *b);
 void dpl__buf_free(dpl__buf *b);

@@ -54,20 +54,33 @@ static uint64_t slot_of(dpl_hash128 hash, size_t entry)
     return (uint64_t)(uint32_t)hash.hi << 32 | (uint64_t)(entry + 1);
 }
 
-/* A larger slot array, filled from the entries in order. Every page of it is written at
- * random soon: mapped at once. */
+/* The slots cap fits: homes are taken from 32 bits. */
+#define FIRST_CAP_MAX ((size_t)1 << 32)
+
+/* A larger slot array, filled from the old one. Walked from an empty slot on (where no
+ * probe run wraps around), the old slots come in the order of their homes, and so do
+ * their new places: the new array is written nearly in order. Every page of it is
+ * written soon: mapped at once. */
 static int first_grow(dpl__first_table *t)
 {
     size_t new_cap = t->cap ? t->cap * 2 : 1024;
+    if (new_cap > FIRST_CAP_MAX)
+        return DPL_ENOMEM;
     uint64_t *slots = calloc(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
     dpl__prefault(slots, new_cap * sizeof *slots);
-    for (size_t e = 0; e < t->count; e++) {
-        size_t j = dpl__first_home(t->hashes[e], new_cap);
+    size_t start = 0;
+    while (t->cap && t->slots[start]) /* there is one: the load stays under 3/4 */
+        start++;
+    for (size_t k = 0; k < t->cap; k++) {
+        uint64_t s = t->slots[(start + k) & (t->cap - 1)];
+        if (!s)
+            continue;
+        size_t j = dpl__first_home_of_tag((uint32_t)(s >> 32), new_cap);
         while (slots[j])
             j = (j + 1) & (new_cap - 1);
-        slots[j] = slot_of(t->hashes[e], e);
+        slots[j] = s;
     }
     free(t->slots);
     t->slots = slots;

@@ -23,7 +23,10 @@ void dpl__uf_free(dpl__uf *uf);
  * the first document that had it. The hashes and their documents are kept in insertion
  * order; the probed slots hold only 32 bits of a hash and an entry number, 8 bytes, so
  * that the table a merge probes at random is a third of what whole hashes would take
- * (fewer cache misses and page faults), and growing it reads the entries in order. */
+ * (fewer cache misses and page faults). A slot's home comes from the 32 bits it holds,
+ * their top ones, so slots lie in the order of their homes: growing the table walks the
+ * old slots in order and writes the new ones nearly in order, with no read of the
+ * entries and no cache miss per entry. */
 typedef struct dpl__first_table {
     uint64_t *slots; /* (uint32_t)hash.hi << 32 | (entry + 1); 0 marks an empty slot */
     size_t cap;
@@ -37,10 +40,16 @@ int dpl__first_reserve(dpl__first_table *t, size_t more);
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
-/* Where `hash` is looked for first in a table of `cap` slots (a power of two). */
+/* Where a hash whose slot holds `tag` is looked for first, in a table of `cap` slots (a
+ * power of two, at most 2^32): the tag's top bits. */
+static inline size_t dpl__first_home_of_tag(uint32_t tag, size_t cap)
+{
+    return (size_t)(((uint64_t)tag * cap) >> 32);
+}
+
 static inline size_t dpl__first_home(dpl_hash128 hash, size_t cap)
 {
-    return (size_t)hash.lo & (cap - 1);
+    return dpl__first_home_of_tag((uint32_t)hash.hi, cap);
 }
 
 /* A hint: `hash`'s home slot is about to be looked up. */

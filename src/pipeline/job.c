@@ -401,7 +401,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
         return DPL_OK;
     }
     it->hash = dpl_exact_hash(norm, norm_len);
-    DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
+    DPL_TRY(dpl__near_item(job, c, it, norm, norm_len, dpl__normalized_ascii(c->norm)));
     DPL_TRY(dpl__xling_item(job, c, it, &rec));
     DPL_TRY(dpl__against_item(job, c, it, &rec));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {

@@ -234,14 +234,15 @@ static int spill_reserve(dpl_job *job, thread_ctx *c, size_t bytes, uint64_t *at
     return DPL_OK;
 }
 
-int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len)
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len,
+                   int ascii)
 {
     it->n_spill = 0;
     if (!job->near)
         return DPL_OK;
     const uint64_t *shingles;
     size_t n;
-    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, job->k, job->seed,
+    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, ascii, job->k, job->seed,
                              job->probes, c->sig, &shingles, &n));
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */

@@ -23,12 +23,14 @@ dpl_shingle_unit dpl__unit_after_script(dpl_shingle_unit unit)
 }
 
 int dpl__sketch_text(dpl_script *script, dpl_shingler *shingler, const char *norm,
-                     size_t len, unsigned k, uint64_t seed, const dpl__probes *probes,
-                     uint32_t *sig, const uint64_t **shingles, size_t *n)
+                     size_t len, int ascii, unsigned k, uint64_t seed,
+                     const dpl__probes *probes, uint32_t *sig, const uint64_t **shingles,
+                     size_t *n)
 {
-    const char *text;
-    size_t text_len;
-    DPL_TRY(dpl_script_apply(script, norm, len, &text, &text_len));
+    const char *text = norm;
+    size_t text_len = len;
+    if (!ascii)
+        DPL_TRY(dpl_script_apply(script, norm, len, &text, &text_len));
     DPL_TRY(dpl_shingle(shingler, text, text_len, shingles, n));
     return *n ? dpl__minhash_with(*shingles, *n, k, seed, probes, sig) : DPL_OK;
 }

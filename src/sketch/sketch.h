@@ -30,11 +30,12 @@ int dpl__minhash_with(const uint64_t *shingles, size_t count, unsigned k, uint64
                       const dpl__probes *table, uint32_t *sig);
 
 /* Normalized text through the script stage, shingles and MinHash (k values into sig,
- * with `probes` for k and seed, or NULL). *shingles and *n give the shingles (in the
- * shingler's buffer); with n == 0 (no words) sig is left alone: only exact duplicates
- * apply. */
+ * with `probes` for k and seed, or NULL). `ascii` says the text is known to be all ASCII
+ * (dpl__normalized_ascii()): the script stage, which would leave it as it is, is skipped.
+ * *shingles and *n give the shingles (in the shingler's buffer); with n == 0 (no words)
+ * sig is left alone: only exact duplicates apply. */
 int dpl__sketch_text(dpl_script *script, dpl_shingler *shingler, const char *norm,
-                     size_t len, unsigned k, uint64_t seed, const dpl__probes *probes,
+                     size_t len, int ascii, unsigned k, uint64_t seed, const dpl__probes *probes,
                      uint32_t *sig, const uint64_t **shingles, size_t *n);
 
 #endif

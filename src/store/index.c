@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "store/runs.h"
 #include "sketch/sketch.h"
+#include "text/text.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -261,7 +262,8 @@ static int fingerprint_with(dpl_index *ix, worker *w, const char *text, size_t l
         return DPL_EEMPTY;
     fp->exact = dpl_exact_hash(norm, norm_len);
     const uint64_t *shingles;
-    DPL_TRY(dpl__sketch_text(w->script, w->shingler, norm, norm_len, ix->set.k, ix->set.seed,
+    DPL_TRY(dpl__sketch_text(w->script, w->shingler, norm, norm_len,
+                             dpl__normalized_ascii(w->norm), ix->set.k, ix->set.seed,
                              ix->probes, w->sig, &shingles, &n));
     fp->has_sig = n > 0;
     if (!fp->has_sig)

@@ -30,7 +30,12 @@
 typedef struct fast_cp {
     int8_t state; /* 0 not looked at yet, 1 in the table, -1 slow path */
     uint8_t n;
+    /* The mapping as UTF-8 when it is one or more visible code points (no collapsible
+     * space): written as one copy. 0 otherwise: `mapped` goes through emit_spaced(). */
+    uint8_t utf8_len;
+    uint8_t non_ascii; /* some code point of the mapping is past ASCII */
     utf8proc_int32_t mapped[FAST_CP_MAX]; /* after spacing_map(): -1 is a collapsible space */
+    uint8_t utf8[FAST_CP_MAX * 4];
 } fast_cp;
 
 #define FAST_LOW_FIRST 0x80
@@ -50,6 +55,7 @@ struct dpl_normalizer {
     dpl__buf out;
     dpl__buf repaired;
     int pending_space;
+    int wrote_non_ascii; /* a code point past ASCII went to out */
     int simd; /* the ASCII path's blocks go through fold_avx512.c (2) or fold_avx2.c (1) */
     dpl__ascii_fold fold;
 };
@@ -162,6 +168,7 @@ static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
     if (n->pending_space && o->len)
         o->data[o->len++] = ' ';
     n->pending_space = 0;
+    n->wrote_non_ascii |= mapped >= 0x80;
     o->len += (size_t)utf8proc_encode_char(mapped, (utf8proc_uint8_t *)o->data + o->len);
 }
 
@@ -304,9 +311,16 @@ static void fill_fast(dpl_normalizer *n, utf8proc_int32_t cp, fast_cp *f)
     count = utf8proc_normalize_utf32(buf, count, UTF8PROC_COMPOSE | UTF8PROC_STABLE);
     if (count < 0 || count > FAST_CP_MAX)
         return;
-    for (utf8proc_ssize_t i = 0; i < count; i++)
+    int visible = count > 0;
+    for (utf8proc_ssize_t i = 0; i < count; i++) {
         f->mapped[i] = spacing_map(n->flags, buf[i]);
+        visible &= f->mapped[i] >= 0;
+        f->non_ascii |= f->mapped[i] >= 0x80;
+    }
     f->n = (uint8_t)count;
+    f->utf8_len = 0;
+    for (utf8proc_ssize_t i = 0; visible && i < count; i++)
+        f->utf8_len += (uint8_t)utf8proc_encode_char(f->mapped[i], f->utf8 + f->utf8_len);
     f->state = 1;
 }
 
@@ -315,15 +329,40 @@ static void fill_fast(dpl_normalizer *n, utf8proc_int32_t cp, fast_cp *f)
 static const fast_cp *fast_lookup(dpl_normalizer *n, const unsigned char *s, size_t i,
                                   size_t len, size_t *k)
 {
+    /* The text is valid UTF-8: the table's 2- and 3-byte forms are decoded here, without
+     * a utf8proc call per character. */
     utf8proc_int32_t cp;
-    utf8proc_ssize_t got = utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
-    fast_cp *f = got > 0 ? fast_slot(n, cp) : NULL;
+    if ((s[i] & 0xE0) == 0xC0 && i + 2 <= len) {
+        cp = (s[i] & 0x1F) << 6 | (s[i + 1] & 0x3F);
+        *k = 2;
+    } else if (s[i] == 0xE2 && i + 3 <= len) {
+        cp = (s[i] & 0x0F) << 12 | (s[i + 1] & 0x3F) << 6 | (s[i + 2] & 0x3F);
+        *k = 3;
+    } else
+        return NULL;
+    fast_cp *f = fast_slot(n, cp);
     if (!f)
         return NULL;
     if (f->state == 0)
         fill_fast(n, cp, f);
-    *k = (size_t)got;
     return f->state > 0 ? f : NULL;
+}
+
+/* One table entry to the output (which has room), as emit_spaced() would write it. */
+static void emit_fast(dpl_normalizer *n, const fast_cp *f)
+{
+    if (!f->utf8_len) {
+        for (unsigned j = 0; j < f->n; j++)
+            emit_spaced(n, f->mapped[j]);
+        return;
+    }
+    dpl__buf *o = &n->out;
+    if (n->pending_space && o->len)
+        o->data[o->len++] = ' ';
+    n->pending_space = 0;
+    n->wrote_non_ascii |= f->non_ascii;
+    memcpy(o->data + o->len, f->utf8, sizeof f->utf8);
+    o->len += f->utf8_len;
 }
 
 /* Emit table entries from s[i] on while each one is followed by ASCII, the end, or
@@ -340,9 +379,8 @@ static int fast_run(dpl_normalizer *n, const unsigned char *s, size_t i, size_t 
         const fast_cp *g = foreign ? fast_lookup(n, s, next, len, &k2) : NULL;
         if (foreign && !g)
             break; /* the follower may combine with this one: both go the slow way */
-        DPL_TRY(dpl__buf_reserve(&n->out, FAST_CP_MAX * 4 + 2));
-        for (unsigned j = 0; j < f->n; j++)
-            emit_spaced(n, f->mapped[j]);
+        DPL_TRY(dpl__buf_reserve(&n->out, sizeof f->utf8 + 2));
+        emit_fast(n, f);
         i = next;
         f = g;
         k = k2;
@@ -471,9 +509,15 @@ int dpl__normalize_valid(dpl_normalizer *n, const char *text, size_t len, const 
     dpl__buf_clear(&n->out);
     DPL_TRY(dpl__buf_reserve(&n->out, len + 1));
     n->pending_space = 0;
+    n->wrote_non_ascii = 0;
     DPL_TRY(normalize_valid(n, (const unsigned char *)text, len));
     n->out.data[n->out.len] = '\0';
     *out = n->out.data;
     *out_len = n->out.len;
     return DPL_OK;
+}
+
+int dpl__normalized_ascii(const dpl_normalizer *n)
+{
+    return !n->wrote_non_ascii;
 }

@@ -18,7 +18,7 @@
 #define RRMXMX_PRIME 0x9FB21C651E98DF25ull /* XXH3_rrmxmx()'s, a literal in xxhash.h */
 
 /* XXH3_len_1to3_64b() with seed 0, from x (the token's first bytes) and its length. */
-__attribute__((target("avx512f,avx512dq"))) static __m512i
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static __m512i
 xxh3_1to3(__m512i x, __m512i len, __m512i bitflip)
 {
     const __m512i byte = _mm512_set1_epi64(0xFF);
@@ -40,7 +40,7 @@ xxh3_1to3(__m512i x, __m512i len, __m512i bitflip)
 }
 
 /* XXH3_len_4to8_64b() with seed 0. */
-__attribute__((target("avx512f,avx512dq"))) static __m512i
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static __m512i
 xxh3_4to8(__m512i x, __m512i len, __m512i bitflip)
 {
     const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF);
@@ -58,7 +58,7 @@ xxh3_4to8(__m512i x, __m512i len, __m512i bitflip)
     return _mm512_xor_si512(h, _mm512_srli_epi64(h, 28));
 }
 
-__attribute__((target("avx512f,avx512dq"))) size_t
+__attribute__((target("avx512f,avx512dq,avx512vl"))) size_t
 dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
                         size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest)
 {
@@ -72,7 +72,7 @@ dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *toke
     const __m512i one = _mm512_set1_epi64(1), three = _mm512_set1_epi64(3),
                   eight = _mm512_set1_epi64(8);
     const __m512i readable_end = _mm512_set1_epi64((long long)(text_len >= 8 ? text_len - 8 : 0));
-    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     size_t i = 0, r = 0;
     for (; i + 8 <= count && i + 8 <= UINT32_MAX; i += 8) {
         __m512i a = _mm512_loadu_si512(tokens + i), b = _mm512_loadu_si512(tokens + i + 4);
@@ -90,9 +90,12 @@ dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *toke
                                             xxh3_4to8(x, len, bitflip48),
                                             xxh3_1to3(x, len, bitflip13));
         _mm512_storeu_si512(out + i, h);
-        __mmask16 left = (__mmask16)(uint8_t)~ok;
-        _mm512_mask_compressstoreu_epi32(rest + r, left,
-                                         _mm512_add_epi32(lane, _mm512_set1_epi32((int)i)));
+        /* compressed in a register, then stored: a compressing store to memory is
+         * microcoded, and slow, on some CPUs (AMD Zen 4) */
+        __mmask8 left = (__mmask8)~ok;
+        _mm256_storeu_si256((__m256i *)(rest + r),
+                            _mm256_maskz_compress_epi32(left, _mm256_add_epi32(
+                                lane, _mm256_set1_epi32((int)i))));
         r += (size_t)__builtin_popcount(left);
     }
     *n_rest = r;
@@ -101,7 +104,7 @@ dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *toke
 
 #define AVALANCHE_PRIME 0x165667919E3779F9ull /* XXH3_avalanche()'s, see below */
 
-__attribute__((target("avx512f,avx512dq"))) size_t
+__attribute__((target("avx512f,avx512dq,avx512vl"))) size_t
 dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out)
 {
     if (n > DPL__SIMD_SHINGLE_MAX_N)
@@ -132,7 +135,8 @@ dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t
 
 int dpl__cpu_has_avx512dq(void)
 {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
 }
 
 #else

@@ -19,6 +19,10 @@ int dpl__utf8_sanitize(const char *s, size_t len, dpl__buf *out, size_t *replace
 int dpl__normalize_valid(dpl_normalizer *n, const char *text, size_t len, const char **out,
                          size_t *out_len);
 
+/* Whether the text the last call of dpl_normalize() or dpl__normalize_valid() wrote is all
+ * ASCII: the later stages then skip their own scans for other scripts. */
+int dpl__normalized_ascii(const dpl_normalizer *n);
+
 /* SWAR over 8 ASCII bytes: each byte's high bit says whether it lies in [lo, hi]. Valid
  * only when every byte is below 0x80; no carry can cross from one byte to the next
  * because every sum stays below 0x100. */
@@ -158,6 +162,7 @@ size_t dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_toke
 /* The first shingles of h (whole groups of 8, of `count`) in AVX-512; returns how many
  * it made: 0 for n > DPL__SIMD_SHINGLE_MAX_N. Call only when dpl__cpu_has_avx512dq(). */
 size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out);
+/* AVX-512 F, DQ and VL: 64-bit multiplies, 256-bit compressions. */
 int dpl__cpu_has_avx512dq(void);
 
 /* All `count` shingles of n token hashes each (h holds count + n - 1): with AVX-512 for
