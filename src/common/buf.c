@@ -15,11 +15,14 @@
 void dpl__prefault(void *p, size_t bytes)
 {
 #ifdef MADV_POPULATE_WRITE
+    /* Rounded outwards: the first and the last page hold bytes of the range, so they are
+     * mapped, and populating leaves their other bytes as they are. A batch's arrays
+     * span a few pages; rounded inwards, their edges faulted one by one. */
     long size = sysconf(_SC_PAGESIZE);
     uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
-    uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
-    uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
-    if (end > start)
+    uintptr_t start = (uintptr_t)p & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+    if (bytes)
         (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 #else
     (void)p;
