@@ -320,8 +320,11 @@ static size_t run_end(const char *s, size_t i, size_t len)
     size_t end = i, limit = len - i > RUN_MAX_BYTES ? i + RUN_MAX_BYTES : len;
     while (i < limit) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x80) {
+        if (c >= 0x80) { /* valid UTF-8: the non-ASCII bytes up to limit, then the rest of
+                            * a code point cut there */
             i++;
+            while (i < limit && (unsigned char)s[i] >= 0x80)
+                i++;
             while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
                 i++;
             end = i;
@@ -829,13 +832,14 @@ static int joins_run(unsigned char c)
     return is_ascii_word_byte(c) || c >= 0x80;
 }
 
-static int apply_runs(dpl_script *sc, const char *text, size_t len)
+/* first: the index of the text's first non-ASCII byte */
+static int apply_runs(dpl_script *sc, const char *text, size_t len, size_t first)
 {
     dpl__buf_clear(&sc->out);
     size_t i = 0;
     while (i < len) {
         size_t start = i;
-        i = dpl__ascii_end(text, i, len);
+        i = i == 0 ? first : dpl__ascii_end(text, i, len);
         DPL_TRY(dpl__buf_append(&sc->out, text + start, i - start));
         if (i == len)
             break;
@@ -861,13 +865,13 @@ int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **
 {
     if (!sc || (!text && len) || !out || !out_len)
         return DPL_EINVAL;
-    if (dpl__ascii_end(text, 0, len) == len ||
-        (!sc->translit && !sc->simplify && !text_has_unspaced(text, len))) {
+    size_t first = dpl__ascii_end(text, 0, len);
+    if (first == len || (!sc->translit && !sc->simplify && !text_has_unspaced(text, len))) {
         *out = text;
         *out_len = len;
         return DPL_OK;
     }
-    DPL_TRY(apply_runs(sc, text, len));
+    DPL_TRY(apply_runs(sc, text, len, first));
     dpl__buf *b = &sc->out;
     if (sc->translit && b->len > 0 && b->data[b->len - 1] == ' ' && text[len - 1] != ' ')
         b->data[--b->len] = '\0'; /* the run's last word came to nothing */
