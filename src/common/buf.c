@@ -8,18 +8,46 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* MADV_POPULATE_WRITE (Linux 5.14) maps a range of fresh pages in one call. On a virtual
- * machine whose host backs memory on first touch, each fault also traps to the host:
- * measured on the development VM, 15.5 us a page by faults, 6.3 by this. Other systems,
- * and older kernels (EINVAL), fault as before. */
+/* Fresh memory is dear on a virtual machine whose host backs a guest page on first touch:
+ * measured on the development VM, a 4 KiB page cost 15 us when written, 6.1 when mapped
+ * first with MADV_POPULATE_WRITE (Linux 5.14), and 0.4 when it lies in a transparent huge
+ * page (2 MiB, one host mapping). Where the system gives huge pages on request (the
+ * "madvise" setting, or "always"), the 2 MiB-aligned inside of every large array is
+ * asked for them before it is first written. Elsewhere the calls fail, and pages fault
+ * as before. */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+
+static uintptr_t page_size(void)
+{
+    long size = sysconf(_SC_PAGESIZE);
+    return size > 0 ? (uintptr_t)size : 4096;
+}
+
+/* The whole pages of the block, rounded outwards like dpl__prefault(): a block that
+ * malloc mapped on its own is then advised whole, and its mapping is not split (realloc
+ * could not move a split one with mremap, and would copy it). */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t page = page_size();
+    uintptr_t start = (uintptr_t)p & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+    if (bytes >= HUGE_PAGE)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 void dpl__prefault(void *p, size_t bytes)
 {
+    advise_huge(p, bytes);
 #ifdef MADV_POPULATE_WRITE
     /* Rounded outwards: the first and the last page hold bytes of the range, so they are
      * mapped, and populating leaves their other bytes as they are. A batch's arrays
      * span a few pages; rounded inwards, their edges faulted one by one. */
-    long size = sysconf(_SC_PAGESIZE);
-    uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
+    uintptr_t page = page_size();
     uintptr_t start = (uintptr_t)p & ~(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
     if (bytes)
@@ -28,6 +56,45 @@ void dpl__prefault(void *p, size_t bytes)
     (void)p;
     (void)bytes;
 #endif
+}
+
+/* A large block, 2 MiB-aligned and a whole number of huge pages long, advised before
+ * anything touches it; free() releases it like any other. */
+static void *alloc_big(size_t bytes)
+{
+    size_t size = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    if (size < bytes)
+        return NULL;
+    void *p = aligned_alloc(HUGE_PAGE, size);
+    if (p)
+        advise_huge(p, size);
+    return p;
+}
+
+void *dpl__calloc_big(size_t n, size_t elem)
+{
+    size_t bytes;
+    if (dpl__mul_overflows(n, elem, &bytes))
+        return NULL;
+    if (bytes < HUGE_PAGE)
+        return calloc(n ? n : 1, elem);
+    void *p = alloc_big(bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+/* Arrays of 2 MiB or more move to a new huge-page block when they grow, their contents
+ * copied: the copy costs less than the page faults realloc() would take on the new
+ * pages (a few GB/s against 0.3-0.7 GB/s of fresh 4 KiB pages on the development VM). */
+static void *grow_big(void *old, size_t old_bytes, size_t bytes)
+{
+    void *p = alloc_big(bytes);
+    if (p && old) {
+        memcpy(p, old, old_bytes);
+        free(old);
+    }
+    return p;
 }
 
 int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
@@ -43,7 +110,7 @@ int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
     size_t bytes;
     if (dpl__mul_overflows(new_cap, elem, &bytes))
         return DPL_ENOMEM;
-    void *p = realloc(*array, bytes);
+    void *p = bytes >= HUGE_PAGE ? grow_big(*array, *cap * elem, bytes) : realloc(*array, bytes);
     if (!p)
         return DPL_ENOMEM;
     *array = p;

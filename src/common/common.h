@@ -57,8 +57,13 @@ static inline int dpl__mul_overflows(size_t a, size_t b, size_t *out)
     return __builtin_mul_overflow(a, b, out);
 }
 
-/* Grow an array of `elem` sized items to hold at least `need`, doubling. */
+/* Grow an array of `elem` sized items to hold at least `need`, doubling. Arrays of 2 MiB
+ * and more get blocks of transparent huge pages where the system gives them. */
 int dpl__grow(void **array, size_t *cap, size_t need, size_t elem);
+
+/* calloc() that gives blocks of 2 MiB and more huge pages, as dpl__grow() does; NULL when
+ * out of memory. Released with free(). */
+void *dpl__calloc_big(size_t n, size_t elem);
 
 /* A hint: the whole pages of [p, p + bytes), allocated and about to be written, are mapped
  * now, in one system call, instead of a page fault each as they are first written. */

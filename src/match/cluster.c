@@ -66,7 +66,7 @@ static int first_grow(dpl__first_table *t)
     size_t new_cap = t->cap ? t->cap * 2 : 1024;
     if (new_cap > FIRST_CAP_MAX)
         return DPL_ENOMEM;
-    uint64_t *slots = calloc(new_cap, sizeof *slots);
+    uint64_t *slots = dpl__calloc_big(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
     dpl__prefault(slots, new_cap * sizeof *slots);
