@@ -325,10 +325,10 @@ int dpl__buckets_reset(dpl__buckets *b, size_t members)
     if (cap > b->cap) {
         free(b->table);
         b->cap = 0;
-        if (!(b->table = malloc(cap * sizeof *b->table)))
+        if (!(b->table = dpl__calloc_big(cap, sizeof *b->table)))
             return DPL_ENOMEM;
         b->cap = cap;
-        dpl__prefault(b->table, cap * sizeof *b->table);
+        return DPL_OK;
     }
     memset(b->table, 0, b->cap * sizeof *b->table);
     return DPL_OK;
