@@ -61,9 +61,8 @@ static uint64_t slot_of(dpl_hash128 hash, size_t entry)
  * probe run wraps around), the old slots come in the order of their homes, and so do
  * their new places: the new array is written nearly in order. Every page of it is
  * written soon: mapped at once. */
-static int first_grow(dpl__first_table *t)
+static int first_grow(dpl__first_table *t, size_t new_cap)
 {
-    size_t new_cap = t->cap ? t->cap * 2 : 1024;
     if (new_cap > FIRST_CAP_MAX)
         return DPL_ENOMEM;
     uint64_t *slots = dpl__calloc_big(new_cap, sizeof *slots);
@@ -97,12 +96,22 @@ int dpl__first_reserve(dpl__first_table *t, size_t more)
     return DPL_OK;
 }
 
+int dpl__first_presize(dpl__first_table *t, size_t count)
+{
+    DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, count, sizeof *t->hashes));
+    DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, count, sizeof *t->docs));
+    size_t cap = t->cap ? t->cap : 1024;
+    while (cap < FIRST_CAP_MAX && (count + 1) * 4 > cap * 3)
+        cap *= 2;
+    return cap > t->cap ? first_grow(t, cap) : DPL_OK;
+}
+
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first)
 {
     if (t->count >= UINT32_MAX - 1)
         return DPL_ENOMEM; /* entry numbers are 32-bit, like document numbers */
     if ((t->count + 1) * 4 > t->cap * 3) /* keep the load under 3/4 */
-        DPL_TRY(first_grow(t));
+        DPL_TRY(first_grow(t, t->cap ? t->cap * 2 : 1024));
     size_t j = dpl__first_home(hash, t->cap);
     uint32_t tag = (uint32_t)hash.hi;
     for (uint64_t s; (s = t->slots[j]) != 0; j = (j + 1) & (t->cap - 1)) {

@@ -37,6 +37,8 @@ typedef struct dpl__first_table {
 
 /* Room for `more` new hashes, the memory they take mapped (dpl__prefault). */
 int dpl__first_reserve(dpl__first_table *t, size_t more);
+/* Sized at once for `count` hashes in all (room only: nothing is mapped but the slots). */
+int dpl__first_presize(dpl__first_table *t, size_t count);
 /* Looks `hash` up; if absent, records `doc` for it. *first receives the document that
  * first had the hash (doc itself when it is new). */
 int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint32_t *first);
