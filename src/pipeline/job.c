@@ -553,31 +553,37 @@ static int prepare_merge(dpl_job *job, size_t n)
     return dpl__near_reserve(job, n);
 }
 
+/* Beyond this many documents the first-seen slots, which are written as soon as they
+ * are made, are not sized ahead of need (256 MB of slots a table). */
+#define PRESIZE_SLOTS_MAX ((size_t)1 << 24)
+
 /* The per-document arrays sized once, for as many documents as the input holds by its
  * size and the first batch (a tenth more, and the first-seen slots for the estimate
  * itself, since they are written at once), instead of doubled and copied along the way:
  * a copy is fresh memory, dear on a virtual machine whose host backs pages on first
- * touch. Room is not memory: the pages are mapped as documents fill them. An estimate
- * too low (a compressed input, a first batch of long records) leaves growth as before. */
-static int presize(dpl_job *job, const batch_slot *b, uint64_t total)
+ * touch. Room is not memory: the pages are mapped as documents fill them. Best effort:
+ * an estimate too low (a compressed input, a first batch of long records), or room the
+ * system refuses, leaves growth as before. */
+static void presize(dpl_job *job, const batch_slot *b, uint64_t total)
 {
     uint64_t bytes = 0;
     for (size_t i = 0; i < b->n_items; i++)
         bytes += b->items[i].len + 1; /* and its newline */
     if (job->dist || total == 0 || bytes == 0 || bytes >= total)
-        return DPL_OK;
+        return;
     double estimate = (double)b->n_items * ((double)total / (double)bytes);
     if (estimate > (double)(UINT32_MAX / 2))
         estimate = (double)(UINT32_MAX / 2);
     size_t n = (size_t)estimate, room = n + n / 10 + 1024;
-    DPL_TRY(dpl__grow((void **)&job->docs, &job->docs_cap, room, sizeof *job->docs));
-    DPL_TRY(dpl__grow((void **)&job->uf.parent, &job->uf.cap, room, sizeof *job->uf.parent));
-    DPL_TRY(dpl__first_presize(&job->ids_seen, n));
-    DPL_TRY(dpl__first_presize(&job->exact, n));
+    (void)dpl__grow((void **)&job->docs, &job->docs_cap, room, sizeof *job->docs);
+    (void)dpl__grow((void **)&job->uf.parent, &job->uf.cap, room, sizeof *job->uf.parent);
+    if (n <= PRESIZE_SLOTS_MAX) {
+        (void)dpl__first_presize(&job->ids_seen, n);
+        (void)dpl__first_presize(&job->exact, n);
+    }
     if (job->near && room <= SIZE_MAX / DPL_MAX_NUM_PERM)
-        DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap, room * job->bands,
-                          sizeof *job->band_keys));
-    return DPL_OK;
+        (void)dpl__grow((void **)&job->band_keys, &job->band_keys_cap, room * job->bands,
+                        sizeof *job->band_keys);
 }
 
 static int merge_slot(dpl_job *job, batch_slot *b)
@@ -620,7 +626,7 @@ static int pass_read(dpl_job *job)
     int eof = 0, cur = 0, pending = -1;
     int rc = fill_slot(job, r, &job->slots[cur], &eof);
     if (rc == DPL_OK && !eof)
-        rc = presize(job, &job->slots[cur], total);
+        presize(job, &job->slots[cur], total);
     while (rc == DPL_OK && job->slots[cur].n_items && !job->stop) {
         batch_slot *now_slot = &job->slots[cur], *other = &job->slots[1 - cur];
         for (int t = 0; t < job->threads; t++)
