@@ -26,7 +26,7 @@ static void test_first_table(void)
     }
     CHECK_EQ_INT(right, N);
     CHECK_EQ_INT(t.count, N);
-    /* same low half and same tag, other high bits: a different hash */
+    /* same tag (so the same home) and low half, other high bits: a different hash */
     dpl_hash128 twin = {0, (uint64_t)1 << 40};
     CHECK_EQ_INT(dpl__first_insert(&t, twin, 9000, &first), DPL_OK);
     CHECK_EQ_INT(first, 9000);
@@ -38,6 +38,56 @@ static void test_first_table(void)
     CHECK_EQ_INT(first, 0);
     dpl__first_free(&t);
     CHECK(t.slots == NULL && t.count == 0);
+}
+
+/* Sized ahead, then filled past the size: every hash found again; sizing a table that
+ * holds hashes keeps them. */
+static void test_first_presize(void)
+{
+    dpl__first_table t = {0};
+    uint32_t first = 0;
+    int ok = 0;
+    CHECK_EQ_INT(dpl__first_presize(&t, 3000), DPL_OK);
+    CHECK(t.cap * 3 >= 3001 * 4 && t.hashes_cap >= 3000 && t.docs_cap >= 3000);
+    for (uint32_t d = 0; d < 2000; d++)
+        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull}, d,
+                                &first) == DPL_OK && first == d;
+    CHECK_EQ_INT(dpl__first_presize(&t, 100000), DPL_OK); /* grows the slots, rehashing */
+    for (uint32_t d = 2000; d < 9000; d++)
+        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull}, d,
+                                &first) == DPL_OK && first == d;
+    for (uint32_t d = 0; d < 9000; d++)
+        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull},
+                                d + 1, &first) == DPL_OK && first == d;
+    CHECK_EQ_INT(ok, 18000);
+    CHECK_EQ_INT(t.count, 9000);
+    dpl__first_free(&t);
+}
+
+/* Arrays that cross 2 MiB move to huge-page blocks: their contents come along, and
+ * dpl__calloc_big gives zeroed memory on both sides of the line. */
+static void test_big_arrays(void)
+{
+    uint32_t *a = NULL;
+    size_t cap = 0, wrong = 0;
+    for (uint32_t i = 0; i < (3u << 20); i++) { /* 12 MiB by the end */
+        if (dpl__grow((void **)&a, &cap, i + 1, sizeof *a) != DPL_OK)
+            break;
+        a[i] = i * 2654435761u;
+    }
+    for (uint32_t i = 0; i < (3u << 20); i++)
+        wrong += a[i] != i * 2654435761u;
+    CHECK_EQ_INT(wrong, 0);
+    free(a);
+    for (size_t n = 1000; n <= 1000000; n *= 1000) {
+        unsigned char *z = dpl__calloc_big(n, 8);
+        CHECK(z != NULL);
+        size_t nonzero = 0;
+        for (size_t i = 0; z && i < n * 8; i++)
+            nonzero += z[i] != 0;
+        CHECK_EQ_INT(nonzero, 0);
+        free(z);
+    }
 }
 
 /* Hashes with tags drawn from `top_bits` high bits at random (the rest set), through
@@ -75,6 +125,8 @@ int main(void)
     check_first_random(100000, 32);
     check_first_random(3000, 8);
     check_first_random(3000, 1);
+    test_first_presize();
+    test_big_arrays();
     CHECK_EQ_INT(dpl_version_number(), DPL_VERSION_NUMBER);
     char want[32];
     snprintf(want, sizeof want, "%d.%d.%d", DPL_VERSION_MAJOR, DPL_VERSION_MINOR,

@@ -136,7 +136,8 @@ static int ascii_flag_true(dpl_normalizer *n, const char *text, size_t len)
 {
     const char *out;
     size_t out_len;
-    dpl_normalize(n, text, len, &out, &out_len, NULL);
+    if (dpl_normalize(n, text, len, &out, &out_len, NULL) != DPL_OK)
+        return 0;
     int ascii = 1;
     for (size_t i = 0; i < out_len; i++)
         ascii &= (unsigned char)out[i] < 0x80;

@@ -12,9 +12,9 @@
  * measured on the development VM, a 4 KiB page cost 15 us when written, 6.1 when mapped
  * first with MADV_POPULATE_WRITE (Linux 5.14), and 0.4 when it lies in a transparent huge
  * page (2 MiB, one host mapping). Where the system gives huge pages on request (the
- * "madvise" setting, or "always"), the 2 MiB-aligned inside of every large array is
- * asked for them before it is first written. Elsewhere the calls fail, and pages fault
- * as before. */
+ * "madvise" setting, or "always"), every large array is asked for them before it is
+ * first written; the kernel uses them for its 2 MiB-aligned inside. Elsewhere the calls
+ * fail, and pages fault as before. */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
 static uintptr_t page_size(void)
@@ -85,8 +85,13 @@ void *dpl__calloc_big(size_t n, size_t elem)
 }
 
 /* Arrays of 2 MiB or more move to a new huge-page block when they grow, their contents
- * copied: the copy costs less than the page faults realloc() would take on the new
- * pages (a few GB/s against 0.3-0.7 GB/s of fresh 4 KiB pages on the development VM). */
+ * copied: realloc() would move their pages without a copy, but the new half would then
+ * come in 4 KiB pages, and fresh 4 KiB pages cost more than the copy (0.3-0.7 GB/s of
+ * them against several GB/s of copying on the development VM). Both blocks live for a
+ * moment, so past GROW_COPY_MAX arrays grow by realloc() again: a copy of gigabytes
+ * could double what a job needs at its peak. */
+#define GROW_COPY_MAX ((size_t)1 << 30)
+
 static void *grow_big(void *old, size_t old_bytes, size_t bytes)
 {
     void *p = alloc_big(bytes);
@@ -110,7 +115,8 @@ int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
     size_t bytes;
     if (dpl__mul_overflows(new_cap, elem, &bytes))
         return DPL_ENOMEM;
-    void *p = bytes >= HUGE_PAGE ? grow_big(*array, *cap * elem, bytes) : realloc(*array, bytes);
+    int copy = bytes >= HUGE_PAGE && bytes <= GROW_COPY_MAX;
+    void *p = copy ? grow_big(*array, *cap * elem, bytes) : realloc(*array, bytes);
     if (!p)
         return DPL_ENOMEM;
     *array = p;

@@ -66,7 +66,8 @@ int dpl__grow(void **array, size_t *cap, size_t need, size_t elem);
 void *dpl__calloc_big(size_t n, size_t elem);
 
 /* A hint: the whole pages of [p, p + bytes), allocated and about to be written, are mapped
- * now, in one system call, instead of a page fault each as they are first written. */
+ * now, in one system call, instead of a page fault each as they are first written; a
+ * range of 2 MiB or more is asked for huge pages first. */
 void dpl__prefault(void *p, size_t bytes);
 
 #endif

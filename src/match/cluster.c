@@ -54,21 +54,21 @@ static uint64_t slot_of(dpl_hash128 hash, size_t entry)
     return (uint64_t)(uint32_t)hash.hi << 32 | (uint64_t)(entry + 1);
 }
 
-/* The slots cap fits: homes are taken from 32 bits. */
-#define FIRST_CAP_MAX ((size_t)1 << 32)
+/* The most slots a table has: homes are taken from 32 bits. At the load limit of 3/4,
+ * that is 3.2 billion hashes (entry numbers would allow 4.29 billion). */
+#define FIRST_CAP_MAX ((uint64_t)1 << 32)
 
-/* A larger slot array, filled from the old one. Walked from an empty slot on (where no
- * probe run wraps around), the old slots come in the order of their homes, and so do
- * their new places: the new array is written nearly in order. Every page of it is
- * written soon: mapped at once. */
+/* A larger slot array (zeroed, so written whole at once), filled from the old one. Walked
+ * from an empty slot on (where no probe run wraps around), the old slots come nearly in
+ * the order of their homes, and so do their new places: the new array is written nearly
+ * in order. */
 static int first_grow(dpl__first_table *t, size_t new_cap)
 {
-    if (new_cap > FIRST_CAP_MAX)
+    if ((uint64_t)new_cap > FIRST_CAP_MAX)
         return DPL_ENOMEM;
     uint64_t *slots = dpl__calloc_big(new_cap, sizeof *slots);
     if (!slots)
         return DPL_ENOMEM;
-    dpl__prefault(slots, new_cap * sizeof *slots);
     size_t start = 0;
     while (t->cap && t->slots[start]) /* there is one: the load stays under 3/4 */
         start++;
@@ -101,7 +101,7 @@ int dpl__first_presize(dpl__first_table *t, size_t count)
     DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, count, sizeof *t->hashes));
     DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, count, sizeof *t->docs));
     size_t cap = t->cap ? t->cap : 1024;
-    while (cap < FIRST_CAP_MAX && (count + 1) * 4 > cap * 3)
+    while ((uint64_t)cap < FIRST_CAP_MAX && (count + 1) * 4 > cap * 3)
         cap *= 2;
     return cap > t->cap ? first_grow(t, cap) : DPL_OK;
 }

@@ -24,9 +24,11 @@ void dpl__uf_free(dpl__uf *uf);
  * order; the probed slots hold only 32 bits of a hash and an entry number, 8 bytes, so
  * that the table a merge probes at random is a third of what whole hashes would take
  * (fewer cache misses and page faults). A slot's home comes from the 32 bits it holds,
- * their top ones, so slots lie in the order of their homes: growing the table walks the
- * old slots in order and writes the new ones nearly in order, with no read of the
- * entries and no cache miss per entry. */
+ * their top ones, so slots lie nearly in the order of their homes: growing the table
+ * walks the old slots in order and writes the new ones nearly in order, with no read of
+ * the entries and no cache miss per entry. Slots that share a home share the top bits
+ * of their tags, so the tag tells them apart by its other bits only: at 10 million
+ * hashes (2^24 slots) by 8 bits, one whole-hash compare in 256 for an unrelated one. */
 typedef struct dpl__first_table {
     uint64_t *slots; /* (uint32_t)hash.hi << 32 | (entry + 1); 0 marks an empty slot */
     size_t cap;

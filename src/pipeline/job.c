@@ -572,6 +572,15 @@ static void presize(dpl_job *job, const batch_slot *b, uint64_t total)
     if (job->dist || total == 0 || bytes == 0 || bytes >= total)
         return;
     double estimate = (double)b->n_items * ((double)total / (double)bytes);
+    /* room for at most a quarter of the memory (a first batch of short records can
+     * promise more than the input holds), and document numbers are 32-bit */
+    size_t per_doc = sizeof *job->docs + sizeof *job->uf.parent +
+                     2 * (sizeof(dpl_hash128) + sizeof(uint32_t)) +
+                     (job->near ? job->bands * sizeof *job->band_keys : 0);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double fit = pages > 0 && page > 0 ? (double)pages * (double)page / 4 / (double)per_doc
+                                       : (double)(1u << 24);
+    estimate = estimate < fit ? estimate : fit;
     if (estimate > (double)(UINT32_MAX / 2))
         estimate = (double)(UINT32_MAX / 2);
     size_t n = (size_t)estimate, room = n + n / 10 + 1024;

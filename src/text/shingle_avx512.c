@@ -1,4 +1,4 @@
-/* Word shingles eight at a time with AVX-512 (F and DQ, chosen at run time; shingle.c
+/* Word shingles eight at a time with AVX-512 (F, DQ and VL, chosen at run time; shingle.c
  * keeps the portable paths, and test_sketch checks that both give the same hashes):
  *
  *   token hashes   XXH3-64 of eight tokens of up to 8 bytes at once, from one gather of
