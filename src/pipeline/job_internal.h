@@ -13,9 +13,10 @@
 
 /* A batch ends at this many records, or at this many bytes per thread (up to 32 MiB): a
  * batch small enough to stay in the caches between its filling and its parsing made a
- * job 3% faster on one and two threads than 32 MiB ones. */
+ * job 3% faster on one and two threads than 32 MiB ones; 2 MiB rather than 1 halves the
+ * waits at the end of each batch (4% on two threads, side by side). */
 #define BATCH_RECORDS 4096
-#define BATCH_BYTES_PER_THREAD ((size_t)1 << 20)
+#define BATCH_BYTES_PER_THREAD ((size_t)2 << 20)
 #define BATCH_BYTES_MAX ((size_t)32 << 20)
 #define BATCH_SLOTS 2 /* one batch is processed while the other is merged and refilled */
 
