@@ -170,12 +170,18 @@ static normalized normalize_all(const corpus *c)
     return out;
 }
 
+/* n texts and their lengths, let go (the corpus's or normalized copies). */
+static void free_texts(char **texts, size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
+    free(lens);
+}
+
 static void free_normalized(normalized *nz)
 {
-    for (size_t i = 0; i < nz->n; i++)
-        free(nz->texts[i]);
-    free(nz->texts);
-    free(nz->lens);
+    free_texts(nz->texts, nz->lens, nz->n);
 }
 
 /* Tokenize + shingle + MinHash over normalized text (the near-duplicate sketch). */
@@ -256,16 +262,6 @@ static stage_result stage_read(const corpus *c, int pipeline)
     if (sink == 42)
         puts("");
     return res;
-}
-
-static void free_texts(corpus *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        free(c->texts[i]);
-    free(c->texts);
-    free(c->lens);
-    c->texts = NULL;
-    c->lens = NULL;
 }
 
 enum job_mode { JOB_NEAR, JOB_EXACT_ONLY, JOB_NEAR_NO_TRANSLIT };
@@ -425,7 +421,9 @@ int main(int argc, char **argv)
     /* The jobs read the file: the texts in memory are let go first, so that no job shares
      * the machine with a copy of the corpus (on the development VM, a process holding
      * 1.2 GB beside a job slowed it by a tenth). */
-    free_texts(&c);
+    free_texts(c.texts, c.lens, c.n);
+    c.texts = NULL;
+    c.lens = NULL;
     malloc_trim(0); /* and given back to the system, not kept by malloc */
     printf("\n%-44s %10s %12s %9s %9s %9s\n", "doppel dedupe, read to clusters", "MB/s",
            "docs/s", "seconds", "peak MB", "B/doc");

@@ -17,41 +17,42 @@
  * fail, and pages fault as before. */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
-static uintptr_t page_size(void)
+/* Asks the kernel `advice` for the whole pages of [p, p + bytes), rounded outwards: the
+ * first and the last page hold bytes of the range, so they are mapped, and neither
+ * advice here changes their other bytes. (A block that malloc mapped on its own is then
+ * advised whole, and its mapping is not split: realloc could not move a split one with
+ * mremap, and would copy it.) Failures change nothing but speed. */
+#if defined(MADV_HUGEPAGE) || defined(MADV_POPULATE_WRITE)
+static void advise_pages(void *p, size_t bytes, int advice)
 {
     long size = sysconf(_SC_PAGESIZE);
-    return size > 0 ? (uintptr_t)size : 4096;
+    uintptr_t page = size > 0 ? (uintptr_t)size : 4096;
+    uintptr_t start = (uintptr_t)p & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
+    if (bytes)
+        (void)madvise((void *)start, end - start, advice);
 }
+#endif
 
-/* The whole pages of the block, rounded outwards like dpl__prefault(): a block that
- * malloc mapped on its own is then advised whole, and its mapping is not split (realloc
- * could not move a split one with mremap, and would copy it). */
+/* Huge pages for a block of at least HUGE_PAGE, before it is first written. */
 static void advise_huge(void *p, size_t bytes)
 {
 #ifdef MADV_HUGEPAGE
-    uintptr_t page = page_size();
-    uintptr_t start = (uintptr_t)p & ~(page - 1);
-    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
     if (bytes >= HUGE_PAGE)
-        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+        advise_pages(p, bytes, MADV_HUGEPAGE);
 #else
     (void)p;
     (void)bytes;
 #endif
 }
 
+/* MADV_POPULATE_WRITE (Linux 5.14); elsewhere, and on older kernels (EINVAL), the pages
+ * fault as they are first written. A batch's arrays span a few pages; rounded inwards,
+ * their edges faulted one by one. */
 void dpl__prefault(void *p, size_t bytes)
 {
-    advise_huge(p, bytes);
 #ifdef MADV_POPULATE_WRITE
-    /* Rounded outwards: the first and the last page hold bytes of the range, so they are
-     * mapped, and populating leaves their other bytes as they are. A batch's arrays
-     * span a few pages; rounded inwards, their edges faulted one by one. */
-    uintptr_t page = page_size();
-    uintptr_t start = (uintptr_t)p & ~(page - 1);
-    uintptr_t end = ((uintptr_t)p + bytes + page - 1) & ~(page - 1);
-    if (bytes)
-        (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+    advise_pages(p, bytes, MADV_POPULATE_WRITE);
 #else
     (void)p;
     (void)bytes;
@@ -119,8 +120,20 @@ int dpl__grow(void **array, size_t *cap, size_t need, size_t elem)
     void *p = copy ? grow_big(*array, *cap * elem, bytes) : realloc(*array, bytes);
     if (!p)
         return DPL_ENOMEM;
+    if (!copy)
+        advise_huge(p, bytes); /* past GROW_COPY_MAX: at least the new part */
     *array = p;
     *cap = new_cap;
+    return DPL_OK;
+}
+
+int dpl__grow_mapped(void **array, size_t *cap, size_t used, size_t more, size_t elem)
+{
+    size_t need;
+    if (__builtin_add_overflow(used, more, &need))
+        return DPL_ENOMEM;
+    DPL_TRY(dpl__grow(array, cap, need, elem));
+    dpl__prefault((char *)*array + used * elem, more * elem);
     return DPL_OK;
 }
 

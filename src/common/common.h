@@ -61,13 +61,16 @@ static inline int dpl__mul_overflows(size_t a, size_t b, size_t *out)
  * and more get blocks of transparent huge pages where the system gives them. */
 int dpl__grow(void **array, size_t *cap, size_t need, size_t elem);
 
+/* dpl__grow() to hold `more` items after the first `used`, those `more` mapped at once
+ * (dpl__prefault): for arrays about to be appended to. */
+int dpl__grow_mapped(void **array, size_t *cap, size_t used, size_t more, size_t elem);
+
 /* calloc() that gives blocks of 2 MiB and more huge pages, as dpl__grow() does; NULL when
  * out of memory. Released with free(). */
 void *dpl__calloc_big(size_t n, size_t elem);
 
 /* A hint: the whole pages of [p, p + bytes), allocated and about to be written, are mapped
- * now, in one system call, instead of a page fault each as they are first written; a
- * range of 2 MiB or more is asked for huge pages first. */
+ * now, in one system call, instead of a page fault each as they are first written. */
 void dpl__prefault(void *p, size_t bytes);
 
 #endif

@@ -61,7 +61,7 @@ static void settle(dpl__dist *d, dpl_hash128 (*hash_of)(const dpl_job *, const d
     if (!v || !vdest)
         dpl__dist_abort(d, "out of memory");
     dpl__first_table seen = {0};
-    if (dpl__first_reserve(&seen, n_got) != DPL_OK)
+    if (dpl__first_presize(&seen, n_got) != DPL_OK || dpl__first_reserve(&seen, n_got) != DPL_OK)
         dpl__dist_abort(d, "out of memory");
     size_t nv = 0;
     for (size_t i = 0; i < n_got; i++) {

@@ -27,7 +27,7 @@ struct dpl__source {
     size_t in_len, in_pos;
     int in_eof;
     uint64_t raw_consumed;
-    int file;         /* a regular file: read ahead */
+    int file;         /* a large regular file: read ahead */
     uint64_t start;   /* the file offset reading began at */
     uint64_t ahead;   /* file offsets before this were asked for */
     z_stream z;
@@ -40,10 +40,8 @@ struct dpl__source {
     char errmsg[512];
 };
 
-/* One read(2) into buf; the bytes are counted and copied to the tee. *got == 0 at the
- * end of input. */
-/* The next part of a regular file asked for in advance, when what is read nears what was
- * asked for. Pipes and terminals refuse (ESPIPE): they are left alone from then on. */
+/* The next part of a large regular file asked for in advance, when what is read nears
+ * what was asked for. A refusal leaves the kernel's own read-ahead. */
 static void read_ahead(dpl__source *s)
 {
     uint64_t at = s->start + s->raw_consumed;
@@ -56,6 +54,8 @@ static void read_ahead(dpl__source *s)
         s->ahead += READ_AHEAD;
 }
 
+/* One read(2) into buf; the bytes are counted and copied to the tee. *got == 0 at the
+ * end of input. */
 static int read_fd(dpl__source *s, void *buf, size_t cap, size_t *got)
 {
     read_ahead(s);
@@ -127,8 +127,10 @@ static int source_new(int fd, const char *name, FILE *tee, int buffered, dpl__so
     s->fd = fd;
     s->tee = tee;
     snprintf(s->name, sizeof s->name, "%s", name);
+    /* Files smaller than half a window (a folder's documents, one a file) are left to
+     * the kernel's read-ahead: no system calls of their own. */
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > READ_AHEAD / 2) {
         (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a larger read-ahead */
         s->file = 1;
     }

@@ -17,9 +17,7 @@ int dpl__uf_push(dpl__uf *uf)
 
 int dpl__uf_reserve(dpl__uf *uf, size_t more)
 {
-    DPL_TRY(dpl__grow((void **)&uf->parent, &uf->cap, uf->n + more, sizeof *uf->parent));
-    dpl__prefault(uf->parent + uf->n, more * sizeof *uf->parent);
-    return DPL_OK;
+    return dpl__grow_mapped((void **)&uf->parent, &uf->cap, uf->n, more, sizeof *uf->parent);
 }
 
 uint32_t dpl__uf_find(dpl__uf *uf, uint32_t x)
@@ -58,6 +56,14 @@ static uint64_t slot_of(dpl_hash128 hash, size_t entry)
  * that is 3.2 billion hashes (entry numbers would allow 4.29 billion). */
 #define FIRST_CAP_MAX ((uint64_t)1 << 32)
 
+/* Whether `count` hashes need more than `cap` slots: the load stays under 3/4. */
+static int over_load(size_t count, size_t cap)
+{
+    return (count + 1) * 4 > cap * 3;
+}
+
+#define FIRST_CAP_MIN 1024
+
 /* A larger slot array (zeroed, so written whole at once), filled from the old one. Walked
  * from an empty slot on (where no probe run wraps around), the old slots come nearly in
  * the order of their homes, and so do their new places: the new array is written nearly
@@ -89,19 +95,17 @@ static int first_grow(dpl__first_table *t, size_t new_cap)
 
 int dpl__first_reserve(dpl__first_table *t, size_t more)
 {
-    DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, t->count + more, sizeof *t->hashes));
-    DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, t->count + more, sizeof *t->docs));
-    dpl__prefault(t->hashes + t->count, more * sizeof *t->hashes);
-    dpl__prefault(t->docs + t->count, more * sizeof *t->docs);
-    return DPL_OK;
+    DPL_TRY(dpl__grow_mapped((void **)&t->hashes, &t->hashes_cap, t->count, more,
+                             sizeof *t->hashes));
+    return dpl__grow_mapped((void **)&t->docs, &t->docs_cap, t->count, more, sizeof *t->docs);
 }
 
 int dpl__first_presize(dpl__first_table *t, size_t count)
 {
     DPL_TRY(dpl__grow((void **)&t->hashes, &t->hashes_cap, count, sizeof *t->hashes));
     DPL_TRY(dpl__grow((void **)&t->docs, &t->docs_cap, count, sizeof *t->docs));
-    size_t cap = t->cap ? t->cap : 1024;
-    while ((uint64_t)cap < FIRST_CAP_MAX && (count + 1) * 4 > cap * 3)
+    size_t cap = t->cap ? t->cap : FIRST_CAP_MIN;
+    while ((uint64_t)cap < FIRST_CAP_MAX && over_load(count, cap))
         cap *= 2;
     return cap > t->cap ? first_grow(t, cap) : DPL_OK;
 }
@@ -110,8 +114,8 @@ int dpl__first_insert(dpl__first_table *t, dpl_hash128 hash, uint32_t doc, uint3
 {
     if (t->count >= UINT32_MAX - 1)
         return DPL_ENOMEM; /* entry numbers are 32-bit, like document numbers */
-    if ((t->count + 1) * 4 > t->cap * 3) /* keep the load under 3/4 */
-        DPL_TRY(first_grow(t, t->cap ? t->cap * 2 : 1024));
+    if (over_load(t->count, t->cap))
+        DPL_TRY(first_grow(t, t->cap ? t->cap * 2 : FIRST_CAP_MIN));
     size_t j = dpl__first_home(hash, t->cap);
     uint32_t tag = (uint32_t)hash.hi;
     for (uint64_t s; (s = t->slots[j]) != 0; j = (j + 1) & (t->cap - 1)) {

@@ -401,7 +401,7 @@ static int process_item(dpl_job *job, thread_ctx *c, item *it)
         return DPL_OK;
     }
     it->hash = dpl_exact_hash(norm, norm_len);
-    DPL_TRY(dpl__near_item(job, c, it, norm, norm_len, dpl__normalized_ascii(c->norm)));
+    DPL_TRY(dpl__near_item(job, c, it, norm, norm_len));
     DPL_TRY(dpl__xling_item(job, c, it, &rec));
     DPL_TRY(dpl__against_item(job, c, it, &rec));
     if (rec.flags & DPL_RECORD_UTF8_REPLACED) {
@@ -543,8 +543,8 @@ static int fill_slot(dpl_job *job, dpl_reader *r, batch_slot *b, int *eof)
  * (dpl__prefault): page faults on them were a tenth of a job on a virtual machine. */
 static int prepare_merge(dpl_job *job, size_t n)
 {
-    DPL_TRY(dpl__grow((void **)&job->docs, &job->docs_cap, job->n_docs + n, sizeof *job->docs));
-    dpl__prefault(job->docs + job->n_docs, n * sizeof *job->docs);
+    DPL_TRY(dpl__grow_mapped((void **)&job->docs, &job->docs_cap, job->n_docs, n,
+                             sizeof *job->docs));
     DPL_TRY(dpl__uf_reserve(&job->uf, n));
     if (!job->dist) {
         DPL_TRY(dpl__first_reserve(&job->ids_seen, n));
@@ -590,8 +590,9 @@ static void presize(dpl_job *job, const batch_slot *b, uint64_t total)
         (void)dpl__first_presize(&job->ids_seen, n);
         (void)dpl__first_presize(&job->exact, n);
     }
-    if (job->near && room <= SIZE_MAX / DPL_MAX_NUM_PERM)
-        (void)dpl__grow((void **)&job->band_keys, &job->band_keys_cap, room * job->bands,
+    size_t keys;
+    if (job->near && !dpl__mul_overflows(room, job->bands, &keys))
+        (void)dpl__grow((void **)&job->band_keys, &job->band_keys_cap, keys,
                         sizeof *job->band_keys);
 }
 

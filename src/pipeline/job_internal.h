@@ -243,9 +243,8 @@ const char *dpl__job_file_path(const dpl_job *job, uint32_t file);
 
 /* near.c */
 int dpl__near_setup(dpl_job *job);          /* resolve settings, open the spill files */
-/* sketch one normalized text (`ascii`: all of it ASCII) into the thread's arena and spill */
-int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len,
-                   int ascii);
+/* sketch one text, as the thread's normalizer just wrote it, into its arena and spill */
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len);
 /* The rest of a thread's values written to the spill, at the end of pass 1. */
 int dpl__near_flush(dpl_job *job, thread_ctx *c);
 /* Room in the band keys for `more` documents after the merged ones, mapped. */

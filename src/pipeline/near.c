@@ -25,6 +25,7 @@
 #include "pipeline/job_internal.h"
 #include "index/lsh.h"
 #include "sketch/sketch.h"
+#include "text/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -234,16 +235,15 @@ static int spill_reserve(dpl_job *job, thread_ctx *c, size_t bytes, uint64_t *at
     return DPL_OK;
 }
 
-int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len,
-                   int ascii)
+int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size_t len)
 {
     it->n_spill = 0;
     if (!job->near)
         return DPL_OK;
     const uint64_t *shingles;
     size_t n;
-    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, ascii, job->k, job->seed,
-                             job->probes, c->sig, &shingles, &n));
+    DPL_TRY(dpl__sketch_text(c->script, c->shingler, norm, len, dpl__normalized_ascii(c->norm),
+                             job->k, job->seed, job->probes, c->sig, &shingles, &n));
     if (n == 0)
         return DPL_OK; /* no words: only exact duplicates apply */
     uint64_t keys[DPL_MAX_NUM_PERM];
@@ -274,14 +274,12 @@ int dpl__near_reserve(dpl_job *job, size_t more)
 {
     if (!job->near)
         return DPL_OK;
-    size_t need;
-    if (dpl__mul_overflows(job->n_docs + more, job->bands, &need))
+    size_t used, adding;
+    if (dpl__mul_overflows(job->n_docs, job->bands, &used) ||
+        dpl__mul_overflows(more, job->bands, &adding))
         return DPL_ENOMEM;
-    DPL_TRY(dpl__grow((void **)&job->band_keys, &job->band_keys_cap, need,
-                      sizeof *job->band_keys));
-    dpl__prefault(job->band_keys + job->n_docs * job->bands,
-                  more * job->bands * sizeof *job->band_keys);
-    return DPL_OK;
+    return dpl__grow_mapped((void **)&job->band_keys, &job->band_keys_cap, used, adding,
+                            sizeof *job->band_keys);
 }
 
 int dpl__near_merge(dpl_job *job, uint32_t d, const item *it)

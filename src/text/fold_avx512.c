@@ -39,7 +39,7 @@ TARGET size_t dpl__ascii_fold_avx512(const dpl__ascii_fold *f, const unsigned ch
         uint64_t keep = visible | (space & (visible >> 1));
         unsigned first = (unsigned)__builtin_ctzll(visible);
         if (out == start)
-            keep &= ~(((uint64_t)1 << first) - 1); /* no leading space */
+            keep &= ~dpl__first_bits(first); /* no leading space */
         else if (pend && first == 0)
             *out++ = ' ';
         mapped = _mm512_mask_mov_epi8(mapped, space, blank);

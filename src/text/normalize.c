@@ -31,9 +31,9 @@ typedef struct fast_cp {
     int8_t state; /* 0 not looked at yet, 1 in the table, -1 slow path */
     uint8_t n;
     /* The mapping as UTF-8 when it is one or more visible code points (no collapsible
-     * space): written as one copy. 0 otherwise: `mapped` goes through emit_spaced(). */
+     * space): written as one copy. 0 otherwise: `mapped` goes through emit_spaced(). It
+     * is past ASCII when it is longer than the code points: they then take 2 bytes. */
     uint8_t utf8_len;
-    uint8_t non_ascii; /* some code point of the mapping is past ASCII */
     utf8proc_int32_t mapped[FAST_CP_MAX]; /* after spacing_map(): -1 is a collapsible space */
     uint8_t utf8[FAST_CP_MAX * 4];
 } fast_cp;
@@ -158,6 +158,15 @@ void dpl_normalizer_free(dpl_normalizer *n)
 
 /* Emit one already-mapped code point, applying the collapsible-space rule: spaces are
  * held back and written only between two visible characters. */
+/* Before a visible character: the held-back space, unless nothing was written yet. */
+static void put_pending_space(dpl_normalizer *n)
+{
+    dpl__buf *o = &n->out;
+    if (n->pending_space && o->len)
+        o->data[o->len++] = ' ';
+    n->pending_space = 0;
+}
+
 static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
 {
     dpl__buf *o = &n->out;
@@ -165,9 +174,7 @@ static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
         n->pending_space = 1;
         return;
     }
-    if (n->pending_space && o->len)
-        o->data[o->len++] = ' ';
-    n->pending_space = 0;
+    put_pending_space(n);
     n->wrote_non_ascii |= mapped >= 0x80;
     o->len += (size_t)utf8proc_encode_char(mapped, (utf8proc_uint8_t *)o->data + o->len);
 }
@@ -312,15 +319,15 @@ static void fill_fast(dpl_normalizer *n, utf8proc_int32_t cp, fast_cp *f)
     if (count < 0 || count > FAST_CP_MAX)
         return;
     int visible = count > 0;
+    size_t bytes = 0;
     for (utf8proc_ssize_t i = 0; i < count; i++) {
         f->mapped[i] = spacing_map(n->flags, buf[i]);
         visible &= f->mapped[i] >= 0;
-        f->non_ascii |= f->mapped[i] >= 0x80;
+        if (f->mapped[i] >= 0)
+            bytes += (size_t)utf8proc_encode_char(f->mapped[i], f->utf8 + bytes);
     }
     f->n = (uint8_t)count;
-    f->utf8_len = 0;
-    for (utf8proc_ssize_t i = 0; visible && i < count; i++)
-        f->utf8_len += (uint8_t)utf8proc_encode_char(f->mapped[i], f->utf8 + f->utf8_len);
+    f->utf8_len = visible ? (uint8_t)bytes : 0;
     f->state = 1;
 }
 
@@ -357,10 +364,8 @@ static void emit_fast(dpl_normalizer *n, const fast_cp *f)
         return;
     }
     dpl__buf *o = &n->out;
-    if (n->pending_space && o->len)
-        o->data[o->len++] = ' ';
-    n->pending_space = 0;
-    n->wrote_non_ascii |= f->non_ascii;
+    put_pending_space(n);
+    n->wrote_non_ascii |= f->utf8_len > f->n;
     memcpy(o->data + o->len, f->utf8, sizeof f->utf8);
     o->len += f->utf8_len;
 }
@@ -436,13 +441,6 @@ static size_t segment_end(const unsigned char *s, size_t start, size_t run_end)
     return last_starter ? last_starter : i; /* i: the first code point boundary past limit */
 }
 
-static size_t non_ascii_run(const unsigned char *s, size_t i, size_t len)
-{
-    while (i < len && s[i] >= 0x80)
-        i++;
-    return i;
-}
-
 /* Whether the text at s[i] (non-ASCII) starts with a table entry. */
 static int starts_fast(dpl_normalizer *n, const unsigned char *s, size_t i, size_t len)
 {
@@ -478,7 +476,7 @@ static int normalize_valid(dpl_normalizer *n, const unsigned char *s, size_t len
         i = fast_end;
         if (i >= len)
             break;
-        size_t run_end = fast ? non_ascii_run(s, ascii_end, len) : len;
+        size_t run_end = fast ? dpl__non_ascii_end((const char *)s, ascii_end, len) : len;
         size_t end = segment_end(s, i, run_end);
         DPL_TRY(normalize_segment(n, s + i, end - i));
         i = end;

@@ -322,9 +322,7 @@ static size_t run_end(const char *s, size_t i, size_t len)
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) { /* valid UTF-8: the non-ASCII bytes up to limit, then the rest of
                             * a code point cut there */
-            i++;
-            while (i < limit && (unsigned char)s[i] >= 0x80)
-                i++;
+            i = dpl__non_ascii_end(s, i, limit);
             while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
                 i++;
             end = i;
@@ -348,10 +346,11 @@ static int run_has_unspaced(const char *s, size_t len)
     return 0;
 }
 
-/* Whether any run of the text holds a script written without spaces. */
-static int text_has_unspaced(const char *s, size_t len)
+/* Whether any run of the text holds a script written without spaces (its first non-ASCII
+ * byte at `first`). */
+static int text_has_unspaced(const char *s, size_t len, size_t first)
 {
-    for (size_t i = dpl__ascii_end(s, 0, len); i < len;) {
+    for (size_t i = first; i < len;) {
         size_t end = run_end(s, i, len);
         if (run_has_unspaced(s + i, end - i))
             return 1;
@@ -836,11 +835,10 @@ static int joins_run(unsigned char c)
 static int apply_runs(dpl_script *sc, const char *text, size_t len, size_t first)
 {
     dpl__buf_clear(&sc->out);
-    size_t i = 0;
+    size_t i = 0, foreign = first; /* foreign: the next non-ASCII byte from i on */
     while (i < len) {
-        size_t start = i;
-        i = i == 0 ? first : dpl__ascii_end(text, i, len);
-        DPL_TRY(dpl__buf_append(&sc->out, text + start, i - start));
+        DPL_TRY(dpl__buf_append(&sc->out, text + i, foreign - i));
+        i = foreign;
         if (i == len)
             break;
         size_t end = run_end(text, i, len);
@@ -851,6 +849,7 @@ static int apply_runs(dpl_script *sc, const char *text, size_t len, size_t first
         dpl__buf *b = &sc->out;
         if (i < len && text[i] == ' ' && (b->len == 0 || b->data[b->len - 1] == ' '))
             i++; /* the run's last word came to nothing: one space is enough */
+        foreign = dpl__ascii_end(text, i, len);
     }
     return DPL_OK;
 }
@@ -866,7 +865,8 @@ int dpl_script_apply(dpl_script *sc, const char *text, size_t len, const char **
     if (!sc || (!text && len) || !out || !out_len)
         return DPL_EINVAL;
     size_t first = dpl__ascii_end(text, 0, len);
-    if (first == len || (!sc->translit && !sc->simplify && !text_has_unspaced(text, len))) {
+    if (first == len ||
+        (!sc->translit && !sc->simplify && !text_has_unspaced(text, len, first))) {
         *out = text;
         *out_len = len;
         return DPL_OK;

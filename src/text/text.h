@@ -83,6 +83,15 @@ static inline size_t dpl__ascii_end(const char *s, size_t i, size_t len)
     return dpl__ascii_end_portable(s, i, len);
 }
 
+/* The index of the first ASCII byte of s at or after i, or len: the end of a run of
+ * non-ASCII bytes (of whole code points, in valid UTF-8). Runs are a word or two. */
+static inline size_t dpl__non_ascii_end(const char *s, size_t i, size_t len)
+{
+    while (i < len && (unsigned char)s[i] >= 0x80)
+        i++;
+    return i;
+}
+
 /* High bit set in each byte of x that is an ASCII letter, digit or '_' (x all ASCII). */
 static inline uint64_t dpl__ascii_word_bytes(uint64_t x)
 {
