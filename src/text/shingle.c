@@ -81,7 +81,8 @@ void dpl__combine_shingles(const uint64_t *h, size_t count, size_t n, int simd, 
  * random, so hashing them in text order mispredicts a branch every other word. Hashing
  * all tokens of one class, then the next, predicts it; the indices are grouped without a
  * branch either. With AVX-512, eight tokens of up to 8 bytes are hashed at once, both
- * short formulas computed, and only the others are grouped. */
+ * short formulas computed, then those of 9 to 16 bytes eight at a time, and only the
+ * others are grouped. */
 static void hash_listed(dpl_shingler *sh, const char *text, const uint32_t *list, size_t n)
 {
     for (size_t j = 0; j < n; j++) {

@@ -1,9 +1,12 @@
-/* Word shingles eight at a time with AVX-512 (F, DQ and VL, chosen at run time; shingle.c
+/* Word shingles eight at a time with AVX-512 (F, BW, DQ and VL, chosen at run time; shingle.c
  * keeps the portable paths, and test_sketch checks that both give the same hashes):
  *
  *   token hashes   XXH3-64 of eight tokens of up to 8 bytes at once, from one gather of
  *                  their first 8 bytes: XXH3's 1-3 and 4-8 byte formulas both computed and
- *                  blended by length, the same values as XXH3_64bits() to the bit
+ *                  blended by length; then the tokens of 9 to 16 bytes among those left,
+ *                  eight at a time (their first and last 8 bytes gathered, the 64x64-bit
+ *                  product folded from 32-bit products). The same values as
+ *                  XXH3_64bits() to the bit.
  *   shingles       the portable path rolls the polynomial along the text, a chain of
  *                  dependent multiplies; here each of eight shingles takes its polynomial
  *                  afresh, so that nothing waits on the shingle before. Mod 2^64 both are
@@ -58,7 +61,82 @@ xxh3_4to8(__m512i x, __m512i len, __m512i bitflip)
     return _mm512_xor_si512(h, _mm512_srli_epi64(h, 28));
 }
 
-__attribute__((target("avx512f,avx512dq,avx512vl"))) size_t
+/* XXH3_mul128_fold64(): the low and high halves of the 128-bit product a*b, XOR-ed.
+ * AVX-512 multiplies 32 by 32 bits into 64, so the product is summed from four. */
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static __m512i mul128_fold64(__m512i a,
+                                                                                 __m512i b)
+{
+    const __m512i low32 = _mm512_set1_epi64(0xFFFFFFFF);
+    __m512i a_hi = _mm512_srli_epi64(a, 32), b_hi = _mm512_srli_epi64(b, 32);
+    __m512i ll = _mm512_mul_epu32(a, b), lh = _mm512_mul_epu32(a, b_hi);
+    __m512i hl = _mm512_mul_epu32(a_hi, b), hh = _mm512_mul_epu32(a_hi, b_hi);
+    /* bits 32..95 of the product, below 2^34: no carry is lost */
+    __m512i mid = _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(ll, 32),
+                                                    _mm512_and_si512(lh, low32)),
+                                   _mm512_and_si512(hl, low32));
+    __m512i lo = _mm512_or_si512(_mm512_slli_epi64(mid, 32), _mm512_and_si512(ll, low32));
+    __m512i hi = _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(lh, 32)),
+                                  _mm512_add_epi64(_mm512_srli_epi64(hl, 32),
+                                                   _mm512_srli_epi64(mid, 32)));
+    return _mm512_xor_si512(lo, hi);
+}
+
+/* XXH3_len_9to16_64b() with seed 0, from the token's first and last 8 bytes. */
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static __m512i
+xxh3_9to16(__m512i first, __m512i last, __m512i len)
+{
+    const __m512i bitflip1 = _mm512_set1_epi64(
+        (long long)(XXH_readLE64(XXH3_kSecret + 24) ^ XXH_readLE64(XXH3_kSecret + 32)));
+    const __m512i bitflip2 = _mm512_set1_epi64(
+        (long long)(XXH_readLE64(XXH3_kSecret + 40) ^ XXH_readLE64(XXH3_kSecret + 48)));
+    const __m512i byte_swap = _mm512_set_epi8(
+        8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7,
+        8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7,
+        8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7,
+        8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m512i lo = _mm512_xor_si512(first, bitflip1), hi = _mm512_xor_si512(last, bitflip2);
+    __m512i acc = _mm512_add_epi64(_mm512_add_epi64(len, _mm512_shuffle_epi8(lo, byte_swap)),
+                                   _mm512_add_epi64(hi, mul128_fold64(lo, hi)));
+    /* XXH3_avalanche */
+    acc = _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 37));
+    acc = _mm512_mullo_epi64(acc, _mm512_set1_epi64((long long)0x165667919E3779F9ull));
+    return _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 32));
+}
+
+/* The tokens of 9 to 16 bytes among the n listed in rest, hashed eight at a time (the
+ * last group masked); the others stay listed, in order, in place. Returns how many. */
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) static size_t
+hash_listed_9to16(const char *text, const dpl_token *tokens, uint64_t *out, uint32_t *rest,
+                  size_t n)
+{
+    const long long *fields = (const long long *)tokens; /* {offset, len} as 64-bit pairs */
+    const __m512i nine = _mm512_set1_epi64(9), seven = _mm512_set1_epi64(7),
+                  eight = _mm512_set1_epi64(8);
+    size_t kept = 0;
+    for (size_t j = 0; j < n; j += 8) {
+        __mmask8 lanes = (__mmask8)dpl__first_bits(n - j);
+        __m256i index = _mm256_maskz_loadu_epi32(lanes, rest + j);
+        __m512i index64 = _mm512_cvtepu32_epi64(index);
+        __m512i pair = _mm512_slli_epi64(index64, 1);
+        __m512i off = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), lanes, pair, fields, 8);
+        __m512i len = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), lanes, pair,
+                                                  fields + 1, 8);
+        /* both 8-byte reads lie inside the token */
+        __mmask8 mid = lanes & _mm512_cmple_epu64_mask(_mm512_sub_epi64(len, nine), seven);
+        __m512i first = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), mid, off, text, 1);
+        __m512i last = _mm512_mask_i64gather_epi64(
+            _mm512_setzero_si512(), mid, _mm512_sub_epi64(_mm512_add_epi64(off, len), eight),
+            text, 1);
+        _mm512_mask_i64scatter_epi64(out, mid, index64, xxh3_9to16(first, last, len), 8);
+        /* written at or below j: the group is already loaded */
+        __mmask8 left = lanes & (__mmask8)~mid;
+        _mm256_storeu_si256((__m256i *)(rest + kept), _mm256_maskz_compress_epi32(left, index));
+        kept += (size_t)__builtin_popcount(left);
+    }
+    return kept;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) size_t
 dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
                         size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest)
 {
@@ -98,7 +176,7 @@ dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *toke
                                 lane, _mm256_set1_epi32((int)i))));
         r += (size_t)__builtin_popcount(left);
     }
-    *n_rest = r;
+    *n_rest = hash_listed_9to16(text, tokens, out, rest, r);
     return i;
 }
 
@@ -135,8 +213,8 @@ dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t
 
 int dpl__cpu_has_avx512dq(void)
 {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 }
 
 #else

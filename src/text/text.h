@@ -161,17 +161,17 @@ int dpl__cpu_has_avx512vbmi2(void);
 #define DPL__SIMD_SHINGLE_MAX_N 8
 
 /* XXH3_64bits() of the first tokens (whole groups of 8, of `count`; returned) into out,
- * eight at a time in AVX-512, except for tokens longer than 8 bytes or too near the
- * text's end to read 8 bytes from their start: their indices go to rest (room for
- * `count`), *n_rest of them, for the caller to hash. Call only when
- * dpl__cpu_has_avx512dq(). */
+ * eight at a time in AVX-512, except for tokens longer than 16 bytes, and tokens of up to
+ * 8 bytes too near the text's end to read 8 bytes from their start: their indices go to
+ * rest (room for `count`), in order, *n_rest of them, for the caller to hash. Call only
+ * when dpl__cpu_has_avx512dq(). */
 size_t dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *tokens,
                                size_t count, uint64_t *out, uint32_t *rest, size_t *n_rest);
 
 /* The first shingles of h (whole groups of 8, of `count`) in AVX-512; returns how many
  * it made: 0 for n > DPL__SIMD_SHINGLE_MAX_N. Call only when dpl__cpu_has_avx512dq(). */
 size_t dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out);
-/* AVX-512 F, DQ and VL: 64-bit multiplies, 256-bit compressions. */
+/* AVX-512 F, BW, DQ and VL: 64-bit multiplies, byte shuffles, 256-bit compressions. */
 int dpl__cpu_has_avx512dq(void);
 
 /* All `count` shingles of n token hashes each (h holds count + n - 1): with AVX-512 for
