@@ -258,12 +258,15 @@ int dpl__near_item(dpl_job *job, thread_ctx *c, item *it, const char *norm, size
     size_t count = job->opts.no_verify ? job->k : n < UINT32_MAX ? n : UINT32_MAX;
     DPL_TRY(spill_reserve(job, c, count * sizeof(uint32_t), &it->spill_off));
     dpl__buf *spill = &c->spill;
+    /* through locals: stores through spill->data might alias spill itself, and the
+     * compiler would reload both every value instead of vectorizing */
+    char *dst = spill->data + spill->len;
     if (job->opts.no_verify)
-        memcpy(spill->data + spill->len, c->sig, job->k * sizeof *c->sig);
+        memcpy(dst, c->sig, job->k * sizeof *c->sig);
     else
         for (size_t i = 0; i < count; i++) {
             uint32_t v = (uint32_t)shingles[i];
-            memcpy(spill->data + spill->len + i * sizeof v, &v, sizeof v);
+            memcpy(dst + i * sizeof v, &v, sizeof v);
         }
     spill->len += count * sizeof(uint32_t);
     it->n_spill = count;
