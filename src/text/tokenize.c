@@ -188,26 +188,30 @@ AVX512 static void ascii_block_tokens_avx512(uint64_t mask, size_t base, int *in
         63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42,
         41, 40, 39, 38, 37, 36, 35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
         19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-    uint8_t from[64], to[64];
-    _mm512_storeu_si512(from, _mm512_maskz_compress_epi8(starts, iota));
-    _mm512_storeu_si512(to, _mm512_maskz_compress_epi8(ends, iota));
+    /* kept in registers, eight bytes taken at a time by shifting down a quadword: read
+     * back from memory, the 64-byte stores stalled the 8-byte loads that followed */
+    __m512i from = _mm512_maskz_compress_epi8(starts, iota);
+    __m512i to = _mm512_maskz_compress_epi8(ends, iota);
     /* (offset, len) pairs in token order from the offsets and lengths of eight */
     const __m512i first_four = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
     const __m512i last_four = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
     const __m512i at = _mm512_set1_epi64((long long)base);
+    const __m512i zero = _mm512_setzero_si512();
     unsigned done = (unsigned)__builtin_popcountll(ends); /* every end pairs with a start */
     dpl_token *out = tokens + *count;
     for (unsigned j = 0; j < done; j += 8) {
-        __m512i off = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(from + j)));
-        __m512i end = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)(to + j)));
+        __m512i off = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(from));
+        __m512i end = _mm512_cvtepu8_epi64(_mm512_castsi512_si128(to));
         __m512i len = _mm512_sub_epi64(end, off);
         off = _mm512_add_epi64(off, at);
         _mm512_storeu_si512(out + j, _mm512_permutex2var_epi64(off, first_four, len));
         _mm512_storeu_si512(out + j + 4, _mm512_permutex2var_epi64(off, last_four, len));
+        from = _mm512_alignr_epi64(zero, from, 1);
+        to = _mm512_alignr_epi64(zero, to, 1);
     }
     *count += done;
     if ((unsigned)__builtin_popcountll(starts) > done) { /* the last word runs past */
-        *start = base + from[done];
+        *start = base + 63 - (size_t)__builtin_clzll(starts); /* the last start */
         *in_word = 1;
     }
 }
