@@ -6,15 +6,20 @@
  *   - the script stage returns ASCII input untouched, and with white-space folding on
  *     writes no leading, trailing or doubled space;
  *   - the script stage is a function of its input: a second call (word cache warm) and
- *     a fresh clone (cache cold) give the same bytes. */
+ *     a fresh clone (cache cold) give the same bytes;
+ *   - the word shingles of its output (whatever SIMD paths this CPU takes: tokens, their
+ *     hashes, the shingles) equal the portable reference: tokens by the portable path,
+ *     each hashed by XXH3_64bits(), shingles rolled. */
 #define _GNU_SOURCE
 #include "doppel.h"
 #include "replay.h"
+#include "text/text.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 static int valid_utf8(const unsigned char *s, size_t n)
 {
@@ -101,6 +106,29 @@ static void check_spacing(const char *s, size_t n)
     check(!memmem(s, n, "  ", 2), "doubled space");
 }
 
+/* The word shingles of text by the portable paths alone; returns how many (0 for none),
+ * written to a buffer of the caller's. */
+static size_t reference_shingles(const char *text, size_t len, size_t n, uint64_t **out)
+{
+    size_t cap = len / 2 + 1; /* a token and a space take two bytes at least */
+    dpl_token *tokens = malloc(cap * sizeof *tokens);
+    uint64_t *h = malloc(cap * sizeof *h);
+    *out = malloc(cap * sizeof **out);
+    check(tokens && h && *out, "out of memory");
+    size_t nt = dpl__tokenize_level(text, len, 1, 0, tokens, cap);
+    check(nt <= cap, "more tokens than bytes allow");
+    for (size_t i = 0; i < nt; i++)
+        h[i] = XXH3_64bits(text + tokens[i].offset, tokens[i].len);
+    if (nt < n)
+        n = nt; /* a short text still gets its one shingle */
+    size_t count = nt ? nt - n + 1 : 0;
+    if (count)
+        dpl__combine_shingles(h, count, n, 0, *out);
+    free(tokens);
+    free(h);
+    return count;
+}
+
 static void sketch(const char *text, size_t len)
 {
     static dpl_shingler *sh;
@@ -110,6 +138,11 @@ static void sketch(const char *text, size_t len)
     size_t count;
     uint32_t sig[DPL_DEFAULT_NUM_PERM];
     check(dpl_shingle(sh, text, len, &shingles, &count) == DPL_OK, "shingle");
+    uint64_t *want;
+    size_t want_n = reference_shingles(text, len, DPL_DEFAULT_NGRAM, &want);
+    check(count == want_n && (count == 0 || memcmp(shingles, want, count * sizeof *want) == 0),
+          "shingles differ from the portable reference");
+    free(want);
     check(dpl_minhash(shingles, count, DPL_DEFAULT_NUM_PERM, DPL_DEFAULT_SEED, sig) == DPL_OK,
           "minhash");
 }
