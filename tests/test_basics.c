@@ -40,6 +40,11 @@ static void test_first_table(void)
     CHECK(t.slots == NULL && t.count == 0);
 }
 
+static dpl_hash128 hash_of(uint32_t d)
+{
+    return (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull};
+}
+
 /* Sized ahead, then filled past the size: every hash found again; sizing a table that
  * holds hashes keeps them. */
 static void test_first_presize(void)
@@ -50,15 +55,12 @@ static void test_first_presize(void)
     CHECK_EQ_INT(dpl__first_presize(&t, 3000), DPL_OK);
     CHECK(t.cap * 3 >= 3001 * 4 && t.hashes_cap >= 3000 && t.docs_cap >= 3000);
     for (uint32_t d = 0; d < 2000; d++)
-        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull}, d,
-                                &first) == DPL_OK && first == d;
+        ok += dpl__first_insert(&t, hash_of(d), d, &first) == DPL_OK && first == d;
     CHECK_EQ_INT(dpl__first_presize(&t, 100000), DPL_OK); /* grows the slots, rehashing */
     for (uint32_t d = 2000; d < 9000; d++)
-        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull}, d,
-                                &first) == DPL_OK && first == d;
+        ok += dpl__first_insert(&t, hash_of(d), d, &first) == DPL_OK && first == d;
     for (uint32_t d = 0; d < 9000; d++)
-        ok += dpl__first_insert(&t, (dpl_hash128){d, (uint64_t)d * 0x9E3779B97F4A7C15ull},
-                                d + 1, &first) == DPL_OK && first == d;
+        ok += dpl__first_insert(&t, hash_of(d), d + 1, &first) == DPL_OK && first == d;
     CHECK_EQ_INT(ok, 18000);
     CHECK_EQ_INT(t.count, 9000);
     dpl__first_free(&t);

@@ -156,8 +156,6 @@ void dpl_normalizer_free(dpl_normalizer *n)
     free(n);
 }
 
-/* Emit one already-mapped code point, applying the collapsible-space rule: spaces are
- * held back and written only between two visible characters. */
 /* Before a visible character: the held-back space, unless nothing was written yet. */
 static void put_pending_space(dpl_normalizer *n)
 {
@@ -167,6 +165,8 @@ static void put_pending_space(dpl_normalizer *n)
     n->pending_space = 0;
 }
 
+/* Emit one already-mapped code point, applying the collapsible-space rule: spaces are
+ * held back and written only between two visible characters. */
 static void emit_spaced(dpl_normalizer *n, utf8proc_int32_t mapped)
 {
     dpl__buf *o = &n->out;

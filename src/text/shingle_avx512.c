@@ -61,6 +61,16 @@ xxh3_4to8(__m512i x, __m512i len, __m512i bitflip)
     return _mm512_xor_si512(h, _mm512_srli_epi64(h, 28));
 }
 
+#define AVALANCHE_PRIME 0x165667919E3779F9ull /* XXH3_avalanche()'s, a literal in xxhash.h */
+
+/* XXH3_avalanche(): x ^= x >> 37; x *= prime; x ^= x >> 32. */
+__attribute__((target("avx512f,avx512dq,avx512vl"))) static __m512i xxh3_avalanche(__m512i x)
+{
+    x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 37));
+    x = _mm512_mullo_epi64(x, _mm512_set1_epi64((long long)AVALANCHE_PRIME));
+    return _mm512_xor_si512(x, _mm512_srli_epi64(x, 32));
+}
+
 /* XXH3_mul128_fold64(): the low and high halves of the 128-bit product a*b, XOR-ed.
  * AVX-512 multiplies 32 by 32 bits into 64, so the product is summed from four. */
 __attribute__((target("avx512f,avx512dq,avx512vl"))) static __m512i mul128_fold64(__m512i a,
@@ -95,12 +105,9 @@ xxh3_9to16(__m512i first, __m512i last, __m512i len)
         8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7,
         8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
     __m512i lo = _mm512_xor_si512(first, bitflip1), hi = _mm512_xor_si512(last, bitflip2);
-    __m512i acc = _mm512_add_epi64(_mm512_add_epi64(len, _mm512_shuffle_epi8(lo, byte_swap)),
-                                   _mm512_add_epi64(hi, mul128_fold64(lo, hi)));
-    /* XXH3_avalanche */
-    acc = _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 37));
-    acc = _mm512_mullo_epi64(acc, _mm512_set1_epi64((long long)0x165667919E3779F9ull));
-    return _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 32));
+    return xxh3_avalanche(_mm512_add_epi64(
+        _mm512_add_epi64(len, _mm512_shuffle_epi8(lo, byte_swap)),
+        _mm512_add_epi64(hi, mul128_fold64(lo, hi))));
 }
 
 /* The tokens of 9 to 16 bytes among the n listed in rest, hashed eight at a time (the
@@ -180,8 +187,6 @@ dpl__hash_tokens_avx512(const char *text, size_t text_len, const dpl_token *toke
     return i;
 }
 
-#define AVALANCHE_PRIME 0x165667919E3779F9ull /* XXH3_avalanche()'s, see below */
-
 __attribute__((target("avx512f,avx512dq,avx512vl"))) size_t
 dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t *out)
 {
@@ -194,19 +199,13 @@ dpl__combine_shingles_avx512(const uint64_t *h, size_t count, size_t n, uint64_t
         p *= DPL__SHINGLE_ROLL_BASE;
     }
     const __m512i tag = _mm512_set1_epi64((long long)n);
-    const __m512i prime = _mm512_set1_epi64((long long)AVALANCHE_PRIME);
     size_t i = 0;
     for (; i + 8 <= count; i += 8) {
         __m512i acc = _mm512_loadu_si512(h + i + n - 1);
         for (size_t j = 0; j + 1 < n; j++)
             acc = _mm512_add_epi64(acc, _mm512_mullo_epi64(_mm512_loadu_si512(h + i + j),
                                                            power[j]));
-        /* XXH3_avalanche(acc ^ n): x ^= x >> 37; x *= prime; x ^= x >> 32 */
-        acc = _mm512_xor_si512(acc, tag);
-        acc = _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 37));
-        acc = _mm512_mullo_epi64(acc, prime);
-        acc = _mm512_xor_si512(acc, _mm512_srli_epi64(acc, 32));
-        _mm512_storeu_si512(out + i, acc);
+        _mm512_storeu_si512(out + i, xxh3_avalanche(_mm512_xor_si512(acc, tag)));
     }
     return i;
 }
